@@ -1,0 +1,97 @@
+/*
+ * The contract between vmm-min and any guest it runs, in one header included by both
+ * sides: the guest-physical memory map the VMM sets up, the parameter block it hands the
+ * guest, the I/O ports, and the control-port protocol (SYNC / DONE / ABORT / CHECK /
+ * REPORT, in the spirit of the KVM selftests' ucall).  A control call is an OUT to
+ * PG_PORT_CONTROL with the command in RAX and arguments in RDI, RSI, R8, R9; the VMM
+ * reads them through KVM_CAP_SYNC_REGS and answers in RAX.  Guest pointers passed here
+ * are guest-virtual and are translated and bounds-checked by the VMM.
+ */
+#ifndef PG_ABI_H
+#define PG_ABI_H
+
+#include <stdint.h>
+
+#define PG_ABI_VERSION 1
+#define PG_PARAMS_MAGIC 0x70616765676174ull /* "pagegat" */
+
+/* Guest-physical memory map.  [0, PG_GUEST_LOAD_MIN) belongs to the VMM. */
+#define PG_BOOT_GDT_GPA 0x1000ull
+#define PG_BOOT_PML4_GPA 0x2000ull
+#define PG_BOOT_PDPT_GPA 0x3000ull
+#define PG_BOOT_PD_GPA 0x4000ull /* one PD per GiB of RAM, 2 MiB pages */
+#define PG_BOOT_MAX_GIB 64
+#define PG_PARAMS_GPA 0x80000ull
+#define PG_GUEST_LOAD_MIN 0x100000ull /* ELF segments must load at or above 1 MiB */
+
+/* Guest-virtual layout owned by the guest kernel (recorded here so the host can check it). */
+#define PG_USER_IMAGE_VA 0x600000ull       /* ring-3 image: [6 MiB, 8 MiB), identity */
+#define PG_USER_IMAGE_END 0x800000ull
+#define PG_BUF_VA 0x0000070000000000ull    /* demand-paged buffer region, below 2^44 */
+#define PG_BUF_MAX_BYTES (1ull << 30)
+
+#define PG_PORT_CONSOLE 0x3f8 /* COM1 transmit register */
+#define PG_PORT_CONTROL 0x500
+#define PG_PORT_DOORBELL 0x510
+
+enum pg_mode {
+	PG_MODE_SELFTEST = 1,   /* run every self-check and the calibration */
+	PG_MODE_ASSERT = 2,     /* fail a guest assert on purpose (tests) */
+	PG_MODE_EXCEPTION = 3,  /* raise #UD in ring 3 on purpose (tests) */
+	PG_MODE_TOUCH = 4,      /* touch arg[0] buffer pages, SYNC their range (tests) */
+};
+
+enum pg_frame_policy {
+	PG_FRAMES_CONTIGUOUS = 0,
+	PG_FRAMES_SCATTERED = 1, /* seeded permutation of the frame pool */
+};
+
+/* Written by the VMM at PG_PARAMS_GPA before the first KVM_RUN. */
+struct pg_params {
+	uint64_t magic;
+	uint32_t abi_version;
+	uint32_t mode;
+	uint64_t ram_bytes;
+	uint32_t buf_page_shift; /* PAGE_SHIFT_4K or PAGE_SHIFT_2M */
+	uint32_t frame_policy;
+	uint64_t seed;
+	uint64_t arg[6];
+};
+
+enum pg_ctl_cmd {
+	PG_CTL_SYNC = 1,   /* RDI tag, RSI/R8/R9 values; RAX back from the host's hook */
+	PG_CTL_DONE = 2,   /* RDI status (0 = success) */
+	PG_CTL_ABORT = 3,  /* RDI = GVA of struct pg_abort_info */
+	PG_CTL_CHECK = 4,  /* RDI = GVA of a name, RSI = passed (0/1), R8 = GVA of detail or 0 */
+	PG_CTL_REPORT = 5, /* RDI = GVA of a metric name, RSI = value, R8 = GVA of unit ("tsc": ticks) */
+};
+
+/* SYNC tags the host understands. */
+enum pg_sync_tag {
+	PG_SYNC_KERNEL_UP = 1, /* RSI = guest TSC at kernel entry */
+	PG_SYNC_USER_UP = 2,   /* RSI = guest TSC at ring-3 entry */
+	PG_SYNC_ECHO = 3,      /* host answers RSI + 1 */
+	PG_SYNC_PAGES = 4,     /* RSI = first GVA, R8 = page count, R9 = shift | policy << 8: host checks */
+	PG_SYNC_NULL_RING = 5, /* RSI = guest TSC at the OUT, R8 = guest TSC after the previous ring */
+};
+
+/* Answers in RAX. */
+#define PG_CTL_OK 0
+#define PG_CTL_EINVAL 1
+#define PG_CTL_EFAULT 2
+
+#define PG_ABORT_MSG_MAX 256
+
+struct pg_abort_info {
+	uint64_t file_gva;
+	uint64_t msg_gva;
+	uint32_t line;
+	uint32_t has_exception;
+	uint64_t vector;
+	uint64_t error_code;
+	uint64_t rip;
+	uint64_t cr2;
+	uint64_t cs;
+};
+
+#endif

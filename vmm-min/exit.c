@@ -1,0 +1,148 @@
+/*
+ * The vCPU exit loop: KVM_RUN, then dispatch.  Port I/O and MMIO go through the VM's one
+ * handler table (one signature for every trap, as in kvmtool); every other exit reason
+ * ends the run with a clear message naming the reason, RIP, CPL and the guest's last
+ * console line.  Registers arrive through KVM_CAP_SYNC_REGS, so an exit costs no
+ * register ioctl.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <x86intrin.h>
+#include "vm.h"
+
+static const char *exit_reason_name(uint32_t reason)
+{
+	static const char *const names[] = {
+		[KVM_EXIT_UNKNOWN] = "UNKNOWN",
+		[KVM_EXIT_EXCEPTION] = "EXCEPTION",
+		[KVM_EXIT_IO] = "IO",
+		[KVM_EXIT_HYPERCALL] = "HYPERCALL",
+		[KVM_EXIT_DEBUG] = "DEBUG",
+		[KVM_EXIT_HLT] = "HLT",
+		[KVM_EXIT_MMIO] = "MMIO",
+		[KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+		[KVM_EXIT_SHUTDOWN] = "SHUTDOWN (triple fault)",
+		[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+		[KVM_EXIT_INTR] = "INTR",
+		[KVM_EXIT_SET_TPR] = "SET_TPR",
+		[KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
+		[KVM_EXIT_NMI] = "NMI",
+		[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+		[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+	};
+
+	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
+		return names[reason];
+	return "unnamed";
+}
+
+static void stop_with_error(struct vcpu *v, const char *what)
+{
+	struct vm *vm = v->vm;
+
+	vm->outcome = VM_ERROR;
+	snprintf(vm->error_text, sizeof(vm->error_text),
+		 "%s (exit reason %u %s) at RIP 0x%llx, CPL %u; last console line: \"%s\"", what,
+		 v->run->exit_reason, exit_reason_name(v->run->exit_reason),
+		 (unsigned long long)vcpu_regs(v)->rip, vcpu_sregs(v)->cs.dpl, vm->last_line);
+}
+
+static enum exit_action dispatch_io(struct vcpu *v, struct io_access *a, bool mmio)
+{
+	struct vm *vm = v->vm;
+	char what[96];
+
+	for (int i = 0; i < vm->nr_io; i++) {
+		struct io_handler *h = &vm->io[i];
+
+		if (h->mmio == mmio && a->addr >= h->base && a->addr - h->base < h->len)
+			return h->fn(v, a, h->ctx);
+	}
+	snprintf(what, sizeof(what), "guest %s unclaimed %s 0x%llx", a->write ? "wrote" : "read",
+		 mmio ? "MMIO address" : "port", (unsigned long long)a->addr);
+	stop_with_error(v, what);
+	return EXIT_STOP;
+}
+
+static enum exit_action handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct io_access a;
+	char what[64];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		a = (struct io_access){ run->io.port, run->io.size, run->io.count,
+					run->io.direction == KVM_EXIT_IO_OUT,
+					(uint8_t *)run + run->io.data_offset };
+		return dispatch_io(v, &a, false);
+	case KVM_EXIT_MMIO:
+		a = (struct io_access){ run->mmio.phys_addr, run->mmio.len, 1, run->mmio.is_write,
+					run->mmio.data };
+		return dispatch_io(v, &a, true);
+	case KVM_EXIT_INTR:
+		return EXIT_CONTINUE;
+	case KVM_EXIT_HLT:
+		stop_with_error(v, "guest halted");
+		return EXIT_STOP;
+	case KVM_EXIT_SHUTDOWN:
+		stop_with_error(v, "guest shut down (triple fault)");
+		return EXIT_STOP;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(what, sizeof(what), "KVM internal error, suberror %u", run->internal.suberror);
+		stop_with_error(v, what);
+		return EXIT_STOP;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(what, sizeof(what), "VM entry failed, reason 0x%llx",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		stop_with_error(v, what);
+		return EXIT_STOP;
+	default:
+		stop_with_error(v, "unexpected exit");
+		return EXIT_STOP;
+	}
+}
+
+enum vm_outcome vm_run(struct vm *vm)
+{
+	struct vcpu *v = vm->vcpus[0];
+
+	vm->outcome = VM_RUNNING;
+	for (;;) {
+		int rc;
+
+		v->t_enter = __rdtsc();
+		rc = ioctl(v->fd, KVM_RUN, 0);
+		v->t_exit = __rdtsc();
+		v->run->kvm_dirty_regs = 0;
+		v->exits++;
+		if (rc < 0 && errno != EINTR) {
+			char what[96];
+
+			snprintf(what, sizeof(what), "KVM_RUN failed: %s", strerror(errno));
+			stop_with_error(v, what);
+			return vm->outcome;
+		}
+		if (rc == 0 && handle_exit(v) == EXIT_STOP)
+			return vm->outcome;
+	}
+}
+
+void vm_describe_outcome(const struct vm *vm, char *out, size_t cap)
+{
+	switch (vm->outcome) {
+	case VM_DONE:
+		snprintf(out, cap, "guest done, status %llu", (unsigned long long)vm->done_status);
+		break;
+	case VM_ABORT:
+		snprintf(out, cap, "guest aborted: %s", vm->abort_text);
+		break;
+	case VM_ERROR:
+		snprintf(out, cap, "VM stopped: %s", vm->error_text);
+		break;
+	default:
+		snprintf(out, cap, "VM still running");
+	}
+}

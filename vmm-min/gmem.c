@@ -1,0 +1,60 @@
+/*
+ * Checked access to guest memory (see gmem.h).
+ */
+#include <stdio.h>
+#include <string.h>
+#include "gmem.h"
+#include "ptwalk.h"
+
+void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= m->size || len > m->size - gpa)
+		return NULL;
+	return m->hva + gpa;
+}
+
+int gmem_read_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, void *dst, size_t len)
+{
+	uint8_t *out = dst;
+
+	while (len) {
+		struct pt_walk w;
+		uint64_t room;
+		size_t n;
+		void *src;
+
+		if (pt_walk(m, cr3, gva, &w) != PTW_OK)
+			return -1;
+		room = (1ull << w.page_shift) - (gva & ((1ull << w.page_shift) - 1));
+		n = len < room ? len : (size_t)room;
+		src = gmem_ptr(m, w.gpa, n);
+		if (!src)
+			return -1;
+		memcpy(out, src, n);
+		out += n;
+		gva += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int gmem_read_str(const struct guest_mem *m, uint64_t cr3, uint64_t gva, char *dst, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < cap; i++) {
+		if (gmem_read_gva(m, cr3, gva + i, &dst[i], 1)) {
+			if (i == 0) {
+				snprintf(dst, cap, "<unreadable>");
+				return -1;
+			}
+			break;
+		}
+		if (!dst[i])
+			return 0;
+	}
+	dst[i] = 0;
+	if (i + 1 >= cap && cap > 4)
+		memcpy(dst + cap - 4, "...", 4);
+	return 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * Guest memory as the VMM sees it: one host mapping of guest-physical [0, size), and the
+ * checked helpers every guest-supplied address goes through.  gmem_ptr is the only way
+ * from a guest-physical range to a host pointer; reads by guest-virtual address walk the
+ * guest's page tables with the software walker, page by page, and fail cleanly on any
+ * unmapped page or address outside RAM.
+ */
+#ifndef PG_GMEM_H
+#define PG_GMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct guest_mem {
+	uint8_t *hva;
+	uint64_t size;
+	unsigned phys_bits; /* the guest's MAXPHYADDR, for reserved-bit checks */
+};
+
+/* Host pointer to [gpa, gpa + len) if that range lies wholly in guest RAM, else NULL. */
+void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/* Copy len bytes from guest-virtual gva (page tables at cr3). 0, or -1 if any byte is
+ * unreachable. */
+int gmem_read_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, void *dst, size_t len);
+
+/* Copy a NUL-terminated guest string of at most cap - 1 bytes; a longer one is cut and
+ * ends in "...".  Returns 0, or -1 (dst = "<unreadable>") if its first byte is unreachable. */
+int gmem_read_str(const struct guest_mem *m, uint64_t cr3, uint64_t gva, char *dst, size_t cap);
+
+#endif

@@ -1,0 +1,275 @@
+/*
+ * Creating and tearing down the VM: /dev/kvm and the capabilities vmm-min relies on,
+ * guest RAM (populated up front so host page faults never land in a measurement), the
+ * guest image, one vCPU with its kvm_run page and sync registers, CPUID, and the TSC
+ * facts (frequency, offset) that relate guest and host clocks.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "boot.h"
+#include "elf.h"
+#include "vm.h"
+
+#define SYNC_REGS_NEEDED (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)
+
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_SYNC_REGS, "KVM_CAP_SYNC_REGS" },
+	{ KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS" },
+};
+
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pagegate: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+const char *kvm_backend_module(void)
+{
+	static const char *const modules[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/sys/module/%s", modules[i]);
+		if (stat(path, &st) == 0)
+			return modules[i];
+	}
+	return "unknown";
+}
+
+int kvm_check_environment(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	char missing[256] = "";
+
+	if (fd < 0) {
+		fprintf(stderr,
+			"pagegate: cannot open /dev/kvm: %s (%s)\n",
+			strerror(errno),
+			errno == ENOENT ? "KVM is not available here: load kvm_intel or kvm_amd, or enable nested virtualization"
+			: errno == EACCES ? "no permission: run as root or add your user to the 'kvm' group"
+					  : "check that KVM is enabled on this host");
+		return 2;
+	}
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		fprintf(stderr, "pagegate: /dev/kvm speaks an unexpected KVM API version (want %d)\n",
+			KVM_API_VERSION);
+		close(fd);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++)
+		if (ioctl(fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0)
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), " %s",
+				 required_caps[i].name);
+	if ((ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & SYNC_REGS_NEEDED) != SYNC_REGS_NEEDED)
+		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+			 " KVM_SYNC_X86_REGS|KVM_SYNC_X86_SREGS");
+	close(fd);
+	if (missing[0]) {
+		fprintf(stderr, "pagegate: this KVM (%s) lacks capabilities pagegate relies on:%s\n",
+			kvm_backend_module(), missing);
+		return 2;
+	}
+	return 0;
+}
+
+static void *read_file(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	void *data;
+	long n;
+
+	if (!f)
+		die("cannot open guest image %s: %s (build it with `make`)", path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		die("cannot size guest image %s", path);
+	data = malloc(n ? (size_t)n : 1);
+	if (!data || fread(data, 1, (size_t)n, f) != (size_t)n)
+		die("cannot read guest image %s", path);
+	fclose(f);
+	*size = (size_t)n;
+	return data;
+}
+
+static void setup_memory(struct vm *vm, uint64_t bytes)
+{
+	struct kvm_userspace_memory_region region = { 0 };
+
+	if (bytes < 16 << 20 || bytes > (uint64_t)PG_BOOT_MAX_GIB << 30 || bytes % (2 << 20))
+		die("guest RAM must be a multiple of 2 MiB between 16 MiB and %d GiB", PG_BOOT_MAX_GIB);
+	vm->mem.hva = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
+	if (vm->mem.hva == MAP_FAILED)
+		die("cannot map %llu bytes of guest RAM: %s", (unsigned long long)bytes, strerror(errno));
+	madvise(vm->mem.hva, bytes, MADV_HUGEPAGE);
+	vm->mem.size = bytes;
+	region.memory_size = bytes;
+	region.userspace_addr = (uint64_t)vm->mem.hva;
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region))
+		die("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+}
+
+static void setup_cpuid(struct vm *vm, struct vcpu *v)
+{
+	int n = 256;
+	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
+
+	cpuid->nent = n;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
+		die("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	vm->mem.phys_bits = 36;
+	for (unsigned i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 0x80000008)
+			vm->mem.phys_bits = cpuid->entries[i].eax & 0xff;
+	if (ioctl(v->fd, KVM_SET_CPUID2, cpuid))
+		die("KVM_SET_CPUID2: %s", strerror(errno));
+	free(cpuid);
+}
+
+static void setup_tsc(struct vcpu *v)
+{
+	struct kvm_device_attr attr = {
+		.group = KVM_VCPU_TSC_CTRL,
+		.attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uint64_t)&v->tsc_offset,
+	};
+	int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+
+	v->tsc_khz = khz > 0 ? (uint64_t)khz : 0;
+	v->has_tsc_offset = ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &attr) == 0 &&
+			    ioctl(v->fd, KVM_GET_DEVICE_ATTR, &attr) == 0;
+	if (!v->has_tsc_offset)
+		v->tsc_offset = 0;
+}
+
+static struct vcpu *vcpu_create(struct vm *vm)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+	int mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+	v->vm = vm;
+	v->id = vm->nr_vcpus;
+	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, v->id);
+	if (v->fd < 0 || mmap_size <= 0)
+		die("KVM_CREATE_VCPU: %s", strerror(errno));
+	v->run_size = (size_t)mmap_size;
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED)
+		die("mmap of kvm_run: %s", strerror(errno));
+	v->run->kvm_valid_regs = SYNC_REGS_NEEDED;
+	setup_cpuid(vm, v);
+	setup_tsc(v);
+	vm->vcpus[vm->nr_vcpus++] = v;
+	return v;
+}
+
+static void load_guest(struct vm *vm, const char *path, uint64_t *entry)
+{
+	size_t size;
+	void *image = read_file(path, &size);
+	char err[256];
+
+	if (elf_load(&vm->mem, image, size, entry, err, sizeof(err)))
+		die("guest image %s rejected: %s", path, err);
+	free(image);
+}
+
+void vm_register_io(struct vm *vm, bool mmio, uint64_t base, uint64_t len, io_handler_fn fn,
+		    void *ctx, const char *name)
+{
+	if (vm->nr_io == VM_MAX_IO_HANDLERS)
+		die("too many I/O handlers (adding %s)", name);
+	vm->io[vm->nr_io++] = (struct io_handler){ mmio, base, len, fn, ctx, name };
+}
+
+struct vm *vm_create(const struct vm_config *cfg)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct pg_params params = cfg->params;
+	uint64_t entry;
+	struct vcpu *v;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		die("cannot open /dev/kvm: %s", strerror(errno));
+	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		die("KVM_CREATE_VM: %s", strerror(errno));
+	vm->backend = kvm_backend_module();
+	vm->quiet = cfg->quiet;
+	vm->console_log = calloc(1, VM_CONSOLE_LOG_BYTES);
+	setup_memory(vm, cfg->mem_bytes);
+	v = vcpu_create(vm);
+	load_guest(vm, cfg->guest_path, &entry);
+	params.magic = PG_PARAMS_MAGIC;
+	params.abi_version = PG_ABI_VERSION;
+	params.ram_bytes = vm->mem.size;
+	boot_setup(vm, v, entry, &params);
+	vm_register_io(vm, false, PG_PORT_CONSOLE, 8, console_io, NULL, "COM1");
+	vm_register_io(vm, false, PG_PORT_CONTROL, 1, control_io, NULL, "control");
+	return vm;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		munmap(vm->vcpus[i]->run, vm->vcpus[i]->run_size);
+		close(vm->vcpus[i]->fd);
+		free(vm->vcpus[i]);
+	}
+	munmap(vm->mem.hva, vm->mem.size);
+	close(vm->fd);
+	close(vm->kvm_fd);
+	free(vm->console_log);
+	free(vm);
+}
+
+struct kvm_regs *vcpu_regs(struct vcpu *v)
+{
+	return &v->run->s.regs.regs;
+}
+
+struct kvm_sregs *vcpu_sregs(struct vcpu *v)
+{
+	return &v->run->s.regs.sregs;
+}
+
+void vcpu_regs_dirty(struct vcpu *v)
+{
+	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+}
+
+int vcpu_translate(struct vcpu *v, uint64_t gva, uint64_t *gpa)
+{
+	struct kvm_translation t = { .linear_address = gva };
+
+	if (ioctl(v->fd, KVM_TRANSLATE, &t) || !t.valid)
+		return -1;
+	*gpa = t.physical_address;
+	return 0;
+}
+
+double vcpu_tsc_to_ns(const struct vcpu *v, double ticks)
+{
+	return v->tsc_khz ? ticks * 1e6 / (double)v->tsc_khz : 0;
+}

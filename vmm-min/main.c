@@ -1,0 +1,122 @@
+/*
+ * The pagegate command line: global options (guest RAM, guest image, seed, quiet), then
+ * a command.  Exit status: 0 success, 1 a check or run failed, 2 bad usage or no usable
+ * KVM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "selftest.h"
+#include "x86.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pagegate [options] <command>\n"
+		"\n"
+		"commands:\n"
+		"  selftest        boot the guest, run its self-checks, print this machine's calibration\n"
+		"\n"
+		"options:\n"
+		"  --mem SIZE      guest RAM, K/M/G suffixes (default 1G)\n"
+		"  --guest PATH    guest image (default: guest-bench.elf beside this program)\n"
+		"  --seed N        seed of the scattered frame order (default 1)\n"
+		"  --quiet         print only summaries (no guest console, no per-check lines)\n"
+		"  -h, --help      this text\n");
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'G': case 'g': v <<= 10; /* fall through */
+	case 'M': case 'm': v <<= 10; /* fall through */
+	case 'K': case 'k': v <<= 10; end++; break;
+	default: break;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void default_guest_path(char *path, size_t cap)
+{
+	ssize_t n = readlink("/proc/self/exe", path, cap - 1);
+	char *slash;
+
+	if (n <= 0) {
+		snprintf(path, cap, "guest-bench.elf");
+		return;
+	}
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	snprintf(slash + 1, cap - (size_t)(slash + 1 - path), "guest-bench.elf");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mem", required_argument, 0, 'm' },   { "guest", required_argument, 0, 'g' },
+		{ "seed", required_argument, 0, 's' },  { "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
+	};
+	static char guest_path[PATH_MAX];
+	struct vm_config cfg = { .mem_bytes = 1ull << 30, .guest_path = guest_path };
+	int c, rc;
+
+	cfg.params.buf_page_shift = PAGE_SHIFT_4K;
+	cfg.params.frame_policy = PG_FRAMES_CONTIGUOUS;
+	cfg.params.seed = 1;
+	default_guest_path(guest_path, sizeof(guest_path));
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parse_size(optarg, &cfg.mem_bytes)) {
+				fprintf(stderr, "pagegate: --mem wants a size such as 512M or 1G, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'g':
+			snprintf(guest_path, sizeof(guest_path), "%s", optarg);
+			break;
+		case 's':
+			if (parse_size(optarg, &cfg.params.seed)) {
+				fprintf(stderr, "pagegate: --seed wants a number, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'q':
+			cfg.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[optind], "selftest")) {
+		fprintf(stderr, "pagegate: unknown command '%s' (see pagegate --help)\n", argv[optind]);
+		return 2;
+	}
+	rc = kvm_check_environment();
+	if (rc)
+		return rc;
+	return selftest_main(&cfg);
+}

@@ -1,0 +1,81 @@
+/*
+ * The software page walker (see ptwalk.h).  Accessed/dirty bits are not set: the VMM
+ * walks to read the guest's mappings, not to emulate the guest's own accesses.
+ */
+#include "ptwalk.h"
+#include "x86.h"
+
+static bool canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+/* Bits that must be zero in an entry of this level (leaf if PS is set). */
+static uint64_t reserved_bits(const struct guest_mem *m, int level, bool leaf)
+{
+	uint64_t rsvd = PTE_ADDR_MASK & ~((1ull << m->phys_bits) - 1);
+
+	if (leaf && level == 2)
+		rsvd |= 0x1fe000ull; /* bits 20:13 of a 2 MiB leaf */
+	if (leaf && level == 3)
+		rsvd |= 0x3fffe000ull; /* bits 29:13 of a 1 GiB leaf */
+	if (level == 4)
+		rsvd |= PTE_PS;
+	return rsvd;
+}
+
+enum pt_walk_status pt_walk(const struct guest_mem *m, uint64_t cr3, uint64_t gva, struct pt_walk *out)
+{
+	uint64_t table = cr3 & PTE_ADDR_MASK;
+
+	out->writable = out->user = true;
+	out->nx = false;
+	if (!canonical(gva))
+		return PTW_NONCANONICAL;
+	for (int level = 4; level >= 1; level--) {
+		const uint64_t *slot = gmem_ptr(m, table + 8 * PT_INDEX(gva, level), 8);
+		uint64_t entry;
+		bool leaf;
+
+		out->level = level;
+		if (!slot)
+			return PTW_OUTSIDE_RAM;
+		entry = *slot;
+		if (!(entry & PTE_P))
+			return PTW_NOT_PRESENT;
+		leaf = level == 1 || (level <= 3 && (entry & PTE_PS));
+		if (entry & reserved_bits(m, level, leaf))
+			return PTW_RESERVED_BIT;
+		out->writable &= !!(entry & PTE_W);
+		out->user &= !!(entry & PTE_U);
+		out->nx |= !!(entry & PTE_NX);
+		if (leaf) {
+			unsigned shift = PAGE_SHIFT_4K + 9 * (unsigned)(level - 1);
+			uint64_t base = entry & PTE_ADDR_MASK & ~((1ull << shift) - 1);
+
+			out->leaf = entry;
+			out->page_shift = shift;
+			out->gpa = base | (gva & ((1ull << shift) - 1));
+			return gmem_ptr(m, out->gpa, 1) ? PTW_OK : PTW_OUTSIDE_RAM;
+		}
+		table = entry & PTE_ADDR_MASK;
+	}
+	return PTW_NOT_PRESENT; /* not reached: level 1 is always a leaf */
+}
+
+const char *pt_walk_status_name(enum pt_walk_status s)
+{
+	switch (s) {
+	case PTW_OK:
+		return "ok";
+	case PTW_NOT_PRESENT:
+		return "not present";
+	case PTW_RESERVED_BIT:
+		return "reserved bit set";
+	case PTW_OUTSIDE_RAM:
+		return "outside guest RAM";
+	case PTW_NONCANONICAL:
+		return "non-canonical address";
+	}
+	return "?";
+}

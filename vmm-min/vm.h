@@ -1,0 +1,152 @@
+/*
+ * vmm-min's public interface, named after the KVM selftests' library: vm_* acts on the VM
+ * (its fd, guest RAM, port/MMIO handler table, console and control-port state), vcpu_*
+ * on one vCPU (its fd and shared kvm_run page with KVM_CAP_SYNC_REGS).  Raw __vm_/__vcpu_
+ * calls return an error; the plain ones print what failed and exit.
+ */
+#ifndef PG_VM_H
+#define PG_VM_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "abi.h"
+#include "gmem.h"
+
+#define VM_MAX_VCPUS 4
+#define VM_MAX_IO_HANDLERS 16
+#define VM_MAX_REPORTS 32
+#define VM_CONSOLE_LOG_BYTES (64 * 1024)
+#define VM_LINE_MAX 256
+
+struct vcpu;
+struct vm;
+
+/* One port-I/O or MMIO access, as KVM reports it. */
+struct io_access {
+	uint64_t addr;  /* port number or guest-physical address */
+	uint32_t size;  /* bytes per element */
+	uint32_t count; /* elements (string I/O) */
+	bool write;
+	void *data;     /* size * count bytes inside kvm_run */
+};
+
+enum exit_action { EXIT_CONTINUE, EXIT_STOP };
+
+/* The one handler signature for every I/O trap. */
+typedef enum exit_action (*io_handler_fn)(struct vcpu *v, struct io_access *a, void *ctx);
+
+struct io_handler {
+	bool mmio;
+	uint64_t base, len;
+	io_handler_fn fn;
+	void *ctx;
+	const char *name;
+};
+
+enum vm_outcome {
+	VM_RUNNING = 0,
+	VM_DONE,  /* guest said DONE; see done_status */
+	VM_ABORT, /* guest assert or unexpected guest exception; see abort_text */
+	VM_ERROR, /* the VM stopped for a reason of its own (halt, shutdown, internal error...) */
+};
+
+struct vm_report {
+	char name[64];
+	char unit[16];
+	uint64_t value;
+};
+
+/* SYNC tags vm-min does not handle itself go to this hook; its return goes to the guest. */
+typedef uint64_t (*sync_hook_fn)(struct vcpu *v, uint64_t tag, void *ctx);
+
+struct vm {
+	int kvm_fd, fd;
+	struct guest_mem mem;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	int nr_vcpus;
+	struct io_handler io[VM_MAX_IO_HANDLERS];
+	int nr_io;
+	const char *backend; /* kvm_intel, kvm_amd, kvm_pvm, ... */
+	bool quiet;          /* do not echo the guest console */
+
+	/* console: the current partial line, the last full line, everything (capped) */
+	char line[VM_LINE_MAX];
+	size_t line_len;
+	char last_line[VM_LINE_MAX];
+	char *console_log;
+	size_t console_len;
+
+	/* control port */
+	enum vm_outcome outcome;
+	uint64_t done_status;
+	char abort_text[4 * VM_LINE_MAX];
+	char error_text[2 * VM_LINE_MAX];
+	int checks_passed, checks_failed;
+	struct vm_report reports[VM_MAX_REPORTS];
+	int nr_reports;
+	uint64_t tsc_kernel_up, tsc_user_up; /* host TSC at those SYNCs */
+	uint64_t guest_tsc_kernel_entry;      /* guest TSC at the kernel's first instruction */
+	sync_hook_fn sync_hook;
+	void *sync_ctx;
+};
+
+struct vcpu {
+	struct vm *vm;
+	int id, fd;
+	struct kvm_run *run;
+	size_t run_size;
+	bool has_tsc_offset;
+	int64_t tsc_offset; /* guest TSC = host TSC + offset */
+	uint64_t tsc_khz;
+	uint64_t t_enter, t_exit; /* host TSC around the last KVM_RUN */
+	uint64_t exits;
+};
+
+struct vm_config {
+	uint64_t mem_bytes;
+	const char *guest_path;
+	struct pg_params params; /* mode, page size, frame policy, seed, args */
+	bool quiet;
+};
+
+/* Environment check: 0, or 2 after printing one line that says what, why and how to fix. */
+int kvm_check_environment(void);
+const char *kvm_backend_module(void);
+
+/* Create the VM with guest RAM, load the guest, set up one vCPU in long mode. */
+struct vm *vm_create(const struct vm_config *cfg);
+void vm_destroy(struct vm *vm);
+void vm_register_io(struct vm *vm, bool mmio, uint64_t base, uint64_t len, io_handler_fn fn,
+		    void *ctx, const char *name);
+
+/* Run vCPU 0 until the guest says DONE or ABORT or the VM stops; returns the outcome. */
+enum vm_outcome vm_run(struct vm *vm);
+/* One line saying how the run ended (for DONE with status 0: "guest done"). */
+void vm_describe_outcome(const struct vm *vm, char *out, size_t cap);
+/* Count and print a named check (the guest's CHECK calls and the host's own checks). */
+void vm_record_check(struct vm *vm, const char *name, bool passed, const char *detail);
+/* Walk `count` pages of 1 << shift bytes from gva with the software walker and with
+ * KVM_TRANSLATE; true if both agree on every page, the page size is right and the frame
+ * order matches the policy (contiguous: consecutive; scattered: distinct and not in
+ * runs).  detail says what was seen. */
+bool vcpu_check_pages(struct vcpu *v, uint64_t gva, uint64_t count, unsigned shift, int policy,
+		      char *detail, size_t cap);
+const struct vm_report *vm_find_report(const struct vm *vm, const char *name);
+bool vm_console_contains(const struct vm *vm, const char *text);
+
+/* Register access through the sync-regs area of kvm_run (no ioctl). */
+struct kvm_regs *vcpu_regs(struct vcpu *v);
+struct kvm_sregs *vcpu_sregs(struct vcpu *v);
+void vcpu_regs_dirty(struct vcpu *v);
+/* Guest-virtual -> guest-physical with KVM_TRANSLATE (an ioctl). 0, or -1 if not mapped. */
+int vcpu_translate(struct vcpu *v, uint64_t gva, uint64_t *gpa);
+/* Convert guest TSC ticks to nanoseconds. */
+double vcpu_tsc_to_ns(const struct vcpu *v, double ticks);
+
+/* Handlers vm_create installs: COM1 console and the control port. */
+enum exit_action console_io(struct vcpu *v, struct io_access *a, void *ctx);
+enum exit_action control_io(struct vcpu *v, struct io_access *a, void *ctx);
+
+#endif
