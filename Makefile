@@ -20,7 +20,7 @@ GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-st
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest-bench/guest.ld -Wl,-z,max-page-size=0x1000 \
 	-Wl,--build-id=none -Wl,-z,noexecstack
 
-VMM_SRCS := vmm-min/kvm.c vmm-min/boot.c vmm-min/elf.c vmm-min/gmem.c vmm-min/ptwalk.c \
+VMM_SRCS := vmm-min/kvm.c vmm-min/boot.c vmm-min/elfload.c vmm-min/gmem.c vmm-min/ptwalk.c \
 	vmm-min/exit.c vmm-min/console.c vmm-min/control.c vmm-min/pagecheck.c vmm-min/selftest.c
 MAIN_SRCS := vmm-min/main.c
 GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench/kernel/paging.c \
@@ -37,7 +37,7 @@ SHARED_GUEST_OBJS := $(call host_obj,$(SHARED_GUEST_SRCS))
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_NAMES))
 
-.PHONY: all test san test-san clean
+.PHONY: all test run-tests san clean
 all: $(BUILD)/pagegate $(BUILD)/guest-bench.elf
 
 $(BUILD)/pagegate: $(MAIN_OBJS) $(BUILD)/libpagegate.a
@@ -66,17 +66,20 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libpagegate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Ivmm-min -o $@ $< $(BUILD)/libpagegate.a $(HOST_LDFLAGS) -lcmocka
 
-# The one test command (README.md): installs missing packages when root, then runs
-# every test binary; KVM tests skip with a reason where /dev/kvm is unusable.
-test: all $(TEST_BINS)
+# The one test command (README.md): installs missing packages when root, builds, then
+# runs every test binary, normal build and ASan+UBSan build; KVM tests skip with a
+# reason where /dev/kvm is unusable.
+test:
+	@harness/deps.sh
+	$(MAKE) run-tests
+	$(MAKE) SAN=1 run-tests
+
+run-tests: all $(TEST_BINS)
 	@status=0; for t in $(TEST_BINS); do \
-		PAGEGATE=$(BUILD)/pagegate $$t || status=1; done; exit $$status
+		PAGEGATE_BUILD=$(BUILD) $$t || status=1; done; exit $$status
 
 san:
 	$(MAKE) SAN=1 all
-
-test-san:
-	$(MAKE) SAN=1 test
 
 clean:
 	rm -rf build build-san

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "boot.h"
-#include "elf.h"
+#include "elfload.h"
 #include "vm.h"
 
 #define SYNC_REGS_NEEDED (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)
@@ -42,6 +42,8 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 	exit(1);
 }
 
+const char *kvm_device_path = "/dev/kvm";
+
 const char *kvm_backend_module(void)
 {
 	static const char *const modules[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
@@ -59,12 +61,12 @@ const char *kvm_backend_module(void)
 
 int kvm_check_environment(void)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int fd = open(kvm_device_path, O_RDWR | O_CLOEXEC);
 	char missing[256] = "";
 
 	if (fd < 0) {
 		fprintf(stderr,
-			"pagegate: cannot open /dev/kvm: %s (%s)\n",
+			"pagegate: cannot open %s: %s (%s)\n", kvm_device_path,
 			strerror(errno),
 			errno == ENOENT ? "KVM is not available here: load kvm_intel or kvm_amd, or enable nested virtualization"
 			: errno == EACCES ? "no permission: run as root or add your user to the 'kvm' group"
@@ -72,8 +74,8 @@ int kvm_check_environment(void)
 		return 2;
 	}
 	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-		fprintf(stderr, "pagegate: /dev/kvm speaks an unexpected KVM API version (want %d)\n",
-			KVM_API_VERSION);
+		fprintf(stderr, "pagegate: %s does not speak KVM API version %d (is it the KVM device?)\n",
+			kvm_device_path, KVM_API_VERSION);
 		close(fd);
 		return 2;
 	}
@@ -209,9 +211,9 @@ struct vm *vm_create(const struct vm_config *cfg)
 	uint64_t entry;
 	struct vcpu *v;
 
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	vm->kvm_fd = open(kvm_device_path, O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
-		die("cannot open /dev/kvm: %s", strerror(errno));
+		die("cannot open %s: %s", kvm_device_path, strerror(errno));
 	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->fd < 0)
 		die("KVM_CREATE_VM: %s", strerror(errno));

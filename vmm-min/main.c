@@ -25,6 +25,7 @@ static void usage(FILE *out)
 		"  --mem SIZE      guest RAM, K/M/G suffixes (default 1G)\n"
 		"  --guest PATH    guest image (default: guest-bench.elf beside this program)\n"
 		"  --seed N        seed of the scattered frame order (default 1)\n"
+		"  --kvm-dev PATH  the KVM device (default /dev/kvm)\n"
 		"  --quiet         print only summaries (no guest console, no per-check lines)\n"
 		"  -h, --help      this text\n");
 }
@@ -69,7 +70,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mem", required_argument, 0, 'm' },   { "guest", required_argument, 0, 'g' },
 		{ "seed", required_argument, 0, 's' },  { "quiet", no_argument, 0, 'q' },
-		{ "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
+		{ "kvm-dev", required_argument, 0, 'k' }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	static char guest_path[PATH_MAX];
 	struct vm_config cfg = { .mem_bytes = 1ull << 30, .guest_path = guest_path };
@@ -98,6 +100,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			cfg.quiet = true;
+			break;
+		case 'k':
+			kvm_device_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);

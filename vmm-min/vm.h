@@ -111,6 +111,9 @@ struct vm_config {
 	bool quiet;
 };
 
+/* The KVM device (default /dev/kvm). */
+extern const char *kvm_device_path;
+
 /* Environment check: 0, or 2 after printing one line that says what, why and how to fix. */
 int kvm_check_environment(void);
 const char *kvm_backend_module(void);

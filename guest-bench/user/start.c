@@ -45,7 +45,8 @@ static void touch_pages(uint64_t pages)
 
 	for (uint64_t i = 0; i < pages; i++)
 		pg_buf()[i * size] = (uint8_t)i;
-	pg_ctl(PG_CTL_SYNC, PG_SYNC_PAGES, PG_BUF_VA, pages, user_params.buf_page_shift);
+	pg_ctl(PG_CTL_SYNC, PG_SYNC_PAGES, PG_BUF_VA, pages,
+	       user_params.buf_page_shift | user_params.frame_policy << 8);
 	pg_report("faults", pg_fault_count() - before, "");
 }
 

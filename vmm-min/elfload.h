@@ -5,8 +5,8 @@
  * [PG_GUEST_LOAD_MIN, RAM) and not overlapping another, and the entry point inside an
  * executable segment.
  */
-#ifndef PG_ELF_H
-#define PG_ELF_H
+#ifndef PG_ELFLOAD_H
+#define PG_ELFLOAD_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "abi.h"
-#include "elf.h"
+#include "elfload.h"
 
 #define MAX_SEGMENTS 16
 

@@ -1,0 +1,215 @@
+/*
+ * The VMM and the guest together on real KVM: boot and console, a guest assert arriving
+ * with file:line, an unexpected ring-3 exception reported with vector and RIP, exact
+ * demand-paging fault counts for 4 KiB and 2 MiB pages, and frames that really are
+ * scattered (the host re-walks them with the software walker and KVM_TRANSLATE).  Also
+ * the command line's clear exit-2 answer when the KVM device is missing.  Without a
+ * usable /dev/kvm the KVM tests are skipped, with the reason printed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "vm.h"
+#include "x86.h"
+
+static char build_dir[256] = "build";
+static char guest_path[300];
+static char kvm_unusable[160];
+
+struct page_checks {
+	int calls, failures;
+	int expect_policy; /* the policy the hook asks vcpu_check_pages to confirm */
+	char detail[256];
+};
+
+static uint64_t check_pages_hook(struct vcpu *v, uint64_t tag, void *ctx)
+{
+	struct kvm_regs *r = vcpu_regs(v);
+	struct page_checks *pc = ctx;
+
+	if (tag == PG_SYNC_NULL_RING)
+		return PG_CTL_OK;
+	if (tag != PG_SYNC_PAGES)
+		return PG_CTL_EINVAL;
+	pc->calls++;
+	if (!vcpu_check_pages(v, r->rsi, r->r8, r->r9 & 0xff,
+			      pc->expect_policy >= 0 ? pc->expect_policy : (int)(r->r9 >> 8), pc->detail,
+			      sizeof(pc->detail))) {
+		pc->failures++;
+		return PG_CTL_EINVAL;
+	}
+	return PG_CTL_OK;
+}
+
+static struct vm *boot(uint32_t mode, unsigned shift, unsigned policy, uint64_t arg0, struct page_checks *pc)
+{
+	struct vm_config cfg = { .mem_bytes = 256ull << 20, .guest_path = guest_path, .quiet = true };
+	struct vm *vm;
+
+	if (kvm_unusable[0])
+		skip();
+	cfg.params.mode = mode;
+	cfg.params.buf_page_shift = shift;
+	cfg.params.frame_policy = policy;
+	cfg.params.seed = 0x5eed;
+	cfg.params.arg[0] = arg0;
+	vm = vm_create(&cfg);
+	vm->sync_hook = check_pages_hook;
+	vm->sync_ctx = pc;
+	vm_run(vm);
+	return vm;
+}
+
+static void expect_text(const char *text, const char *part)
+{
+	if (!strstr(text, part))
+		fail_msg("\"%s\" does not contain \"%s\"", text, part);
+}
+
+static void test_boot_console_and_selftest(void **state)
+{
+	struct page_checks pc = { .expect_policy = -1 };
+	struct vm *vm = boot(PG_MODE_SELFTEST, PAGE_SHIFT_4K, PG_FRAMES_CONTIGUOUS, 0, &pc);
+	char outcome[1200];
+
+	(void)state;
+	vm_describe_outcome(vm, outcome, sizeof(outcome));
+	if (vm->outcome != VM_DONE || vm->done_status != 0)
+		fail_msg("%s", outcome);
+	assert_true(vm_console_contains(vm, "hello from ring 3\n"));
+	assert_int_equal(vm->checks_failed, 0);
+	assert_true(vm->checks_passed >= 5);
+	assert_int_equal(pc.calls, 3);
+	assert_int_equal(pc.failures, 0);
+	assert_non_null(vm_find_report(vm, "page fault, ring 3 (first touch)"));
+	vm_destroy(vm);
+}
+
+static void test_guest_assert_reaches_host(void **state)
+{
+	struct vm *vm = boot(PG_MODE_ASSERT, PAGE_SHIFT_4K, PG_FRAMES_CONTIGUOUS, 0, NULL);
+
+	(void)state;
+	assert_int_equal(vm->outcome, VM_ABORT);
+	expect_text(vm->abort_text, "guest-bench/user/start.c:");
+	expect_text(vm->abort_text, ": assert failed: user_params.arg[0] == 0x600d");
+	vm_destroy(vm);
+	vm = boot(PG_MODE_ASSERT, PAGE_SHIFT_4K, PG_FRAMES_CONTIGUOUS, 0x600d, NULL); /* holds */
+	assert_int_equal(vm->outcome, VM_DONE);
+	vm_destroy(vm);
+}
+
+static void test_unexpected_exception_reported(void **state)
+{
+	struct vm *vm = boot(PG_MODE_EXCEPTION, PAGE_SHIFT_4K, PG_FRAMES_CONTIGUOUS, 0, NULL);
+	const char *rip;
+
+	(void)state;
+	assert_int_equal(vm->outcome, VM_ABORT);
+	expect_text(vm->abort_text, "unexpected exception: vector 6,");
+	expect_text(vm->abort_text, "(CPL 3)");
+	rip = strstr(vm->abort_text, "RIP 0x");
+	assert_non_null(rip);
+	assert_in_range(strtoull(rip + 4, NULL, 16), PG_USER_IMAGE_VA, PG_USER_IMAGE_END - 1);
+	vm_destroy(vm);
+}
+
+static void expect_faults(unsigned shift, unsigned policy, uint64_t pages)
+{
+	struct page_checks pc = { .expect_policy = -1 };
+	struct vm *vm = boot(PG_MODE_TOUCH, shift, policy, pages, &pc);
+	const struct vm_report *faults = vm_find_report(vm, "faults");
+	char outcome[1200];
+
+	vm_describe_outcome(vm, outcome, sizeof(outcome));
+	if (vm->outcome != VM_DONE)
+		fail_msg("%s", outcome);
+	assert_non_null(faults);
+	assert_int_equal(faults->value, pages);
+	if (pc.failures)
+		fail_msg("host walk: %s", pc.detail);
+	assert_int_equal(pc.calls, 1);
+	vm_destroy(vm);
+}
+
+static void test_fault_count_equals_touched_pages(void **state)
+{
+	(void)state;
+	expect_faults(PAGE_SHIFT_4K, PG_FRAMES_CONTIGUOUS, 1);
+	expect_faults(PAGE_SHIFT_4K, PG_FRAMES_CONTIGUOUS, 300);
+	expect_faults(PAGE_SHIFT_4K, PG_FRAMES_SCATTERED, 257);
+	expect_faults(PAGE_SHIFT_2M, PG_FRAMES_CONTIGUOUS, 3);
+	expect_faults(PAGE_SHIFT_2M, PG_FRAMES_SCATTERED, 5);
+}
+
+static void test_scattered_frames_are_not_contiguous(void **state)
+{
+	struct page_checks pc = { .expect_policy = PG_FRAMES_CONTIGUOUS };
+	struct vm *vm = boot(PG_MODE_TOUCH, PAGE_SHIFT_4K, PG_FRAMES_SCATTERED, 128, &pc);
+
+	(void)state;
+	assert_int_equal(pc.calls, 1);
+	assert_int_equal(pc.failures, 1); /* the contiguous claim is refuted by the walk */
+	expect_text(pc.detail, "128 pages agree with KVM_TRANSLATE");
+	vm_destroy(vm);
+}
+
+static void test_missing_kvm_device(void **state)
+{
+	char cmd[512], out[512] = "";
+	size_t n;
+	FILE *p;
+	int status;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "%s/pagegate --kvm-dev /nonexistent/kvm selftest 2>&1", build_dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	status = pclose(p);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	expect_text(out, "cannot open /nonexistent/kvm: No such file or directory");
+	assert_ptr_equal(strchr(out, '\n'), out + n - 1); /* exactly one line */
+}
+
+static int probe_kvm(void **state)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	(void)state;
+	if (fd < 0) {
+		snprintf(kvm_unusable, sizeof(kvm_unusable), "/dev/kvm: %s", strerror(errno));
+		printf("test_kvm: skipping the KVM tests: %s\n", kvm_unusable);
+	} else {
+		close(fd);
+	}
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_missing_kvm_device),
+		cmocka_unit_test(test_boot_console_and_selftest),
+		cmocka_unit_test(test_guest_assert_reaches_host),
+		cmocka_unit_test(test_unexpected_exception_reported),
+		cmocka_unit_test(test_fault_count_equals_touched_pages),
+		cmocka_unit_test(test_scattered_frames_are_not_contiguous),
+	};
+
+	if (getenv("PAGEGATE_BUILD"))
+		snprintf(build_dir, sizeof(build_dir), "%s", getenv("PAGEGATE_BUILD"));
+	snprintf(guest_path, sizeof(guest_path), "%s/guest-bench.elf", build_dir);
+	return cmocka_run_group_tests_name("kvm", tests, probe_kvm, NULL);
+}

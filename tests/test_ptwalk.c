@@ -1,0 +1,213 @@
+/*
+ * The VMM's software page walker and checked guest-memory reads, against page tables
+ * built on a memory image by the guest kernel's own paging.c: random 4 KiB, 2 MiB and
+ * 1 GiB mappings translate as mapped, holes are not present, and malformed tables
+ * (reserved bits, entries pointing outside RAM, a table pointing back into itself,
+ * non-canonical addresses) give their error, never a read outside the image.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "../guest-bench/kernel/paging.h"
+#include "gmem.h"
+#include "ptwalk.h"
+#include "x86.h"
+
+#define RAM (64ull << 20)
+#define TABLE_AREA (8ull << 20) /* tables come from [0, 8 MiB), pages from above */
+
+struct image {
+	struct pt_ctx ctx;
+	struct guest_mem mem;
+	uint64_t next_table;
+	uint64_t root;
+};
+
+static void *image_ptr(struct pt_ctx *ctx, uint64_t pa)
+{
+	struct image *img = ctx->opaque;
+
+	assert_true(pa + PAGE_SIZE_4K <= TABLE_AREA);
+	return img->mem.hva + pa;
+}
+
+static uint64_t image_table(struct pt_ctx *ctx)
+{
+	struct image *img = ctx->opaque;
+
+	if (img->next_table + PAGE_SIZE_4K > TABLE_AREA)
+		return 0;
+	img->next_table += PAGE_SIZE_4K;
+	return img->next_table - PAGE_SIZE_4K;
+}
+
+static int setup(void **state)
+{
+	struct image *img = calloc(1, sizeof(*img));
+
+	img->mem.hva = calloc(1, RAM);
+	img->mem.size = RAM;
+	img->mem.phys_bits = 46;
+	img->ctx = (struct pt_ctx){ image_ptr, image_table, img };
+	img->next_table = PAGE_SIZE_4K; /* keep 0 free: 0 means "no table" */
+	img->root = image_table(&img->ctx);
+	*state = img;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct image *img = *state;
+
+	free(img->mem.hva);
+	free(img);
+	return 0;
+}
+
+static uint64_t *entry_for(struct image *img, uint64_t va, int level)
+{
+	uint64_t *table = pt_table(&img->ctx, img->root, va, level, PTE_W | PTE_U);
+
+	assert_non_null(table);
+	return &table[PT_INDEX(va, level)];
+}
+
+static void test_random_4k_mappings(void **state)
+{
+	struct image *img = *state;
+	enum { N = 3000 };
+	uint64_t va[N], pa[N];
+	struct pt_walk w;
+
+	srand(7);
+	for (int i = 0; i < N; i++) {
+		va[i] = (uint64_t)(rand() & 0x3f) << 36 | (uint64_t)i << 12; /* 64 blocks over 8 PML4Es */
+		pa[i] = TABLE_AREA + ((uint64_t)(rand() % ((RAM - TABLE_AREA) >> 12)) << 12);
+		assert_int_equal(pt_map(&img->ctx, img->root, va[i], pa[i], PAGE_SHIFT_4K, PTE_W | PTE_U), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		uint64_t off = (uint64_t)rand() & 0xfff;
+
+		assert_int_equal(pt_walk(&img->mem, img->root, va[i] + off, &w), PTW_OK);
+		assert_int_equal(w.gpa, pa[i] + off);
+		assert_int_equal(w.page_shift, PAGE_SHIFT_4K);
+		assert_true(w.user && w.writable);
+		/* the page after each mapping's neighbour range is a hole (indices are distinct per i) */
+		assert_int_equal(pt_walk(&img->mem, img->root, va[i] + ((uint64_t)N << 12), &w), PTW_NOT_PRESENT);
+	}
+}
+
+static void test_large_pages(void **state)
+{
+	struct image *img = *state;
+	struct pt_walk w;
+
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x40000000, 0x1000000, PAGE_SHIFT_2M, PTE_W), 0);
+	assert_int_equal(pt_walk(&img->mem, img->root, 0x40012345, &w), PTW_OK);
+	assert_int_equal(w.gpa, 0x1012345);
+	assert_int_equal(w.page_shift, PAGE_SHIFT_2M);
+	assert_false(w.user);
+	/* a 1 GiB leaf; only its first 64 MiB is RAM */
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x8000000000, 0, PAGE_SHIFT_1G, PTE_W | PTE_U), 0);
+	assert_int_equal(pt_walk(&img->mem, img->root, 0x8000000000 + 0x2345678, &w), PTW_OK);
+	assert_int_equal(w.gpa, 0x2345678);
+	assert_int_equal(w.page_shift, PAGE_SHIFT_1G);
+	assert_int_equal(pt_walk(&img->mem, img->root, 0x8000000000 + RAM, &w), PTW_OUTSIDE_RAM);
+	/* misaligned requests are refused, not silently rounded */
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x40201000, 0x1000000, PAGE_SHIFT_2M, 0), -1);
+}
+
+static void test_reserved_bits(void **state)
+{
+	struct image *img = *state;
+	struct pt_walk w;
+
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x10000, 0x900000, PAGE_SHIFT_4K, PTE_W), 0);
+	*entry_for(img, 0x10000, 1) |= 1ull << 50; /* above MAXPHYADDR 46 */
+	assert_int_equal(pt_walk(&img->mem, img->root, 0x10000, &w), PTW_RESERVED_BIT);
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x600000, 0xa00000, PAGE_SHIFT_2M, PTE_W), 0);
+	*entry_for(img, 0x600000, 2) |= 1ull << 13; /* bits 20:13 of a 2 MiB leaf */
+	assert_int_equal(pt_walk(&img->mem, img->root, 0x600000, &w), PTW_RESERVED_BIT);
+	((uint64_t *)(img->mem.hva + img->root))[5] = 0x100000 | PTE_P | PTE_PS; /* PS in a PML4E */
+	assert_int_equal(pt_walk(&img->mem, img->root, 5ull << 39, &w), PTW_RESERVED_BIT);
+}
+
+static void test_tables_outside_ram(void **state)
+{
+	struct image *img = *state;
+	struct pt_walk w;
+
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x20000, 0x900000, PAGE_SHIFT_4K, PTE_W), 0);
+	*entry_for(img, 0x20000, 2) = (RAM + 0x1000) | PTE_P | PTE_W; /* PT beyond RAM */
+	assert_int_equal(pt_walk(&img->mem, img->root, 0x20000, &w), PTW_OUTSIDE_RAM);
+	assert_int_equal(w.level, 1);
+	*entry_for(img, 0x20000, 2) = (RAM - 0x1000) | PTE_P | PTE_W; /* last page: fine, empty */
+	assert_int_equal(pt_walk(&img->mem, img->root, 0x20000, &w), PTW_NOT_PRESENT);
+	assert_int_equal(pt_walk(&img->mem, RAM + 0x1000, 0x20000, &w), PTW_OUTSIDE_RAM); /* CR3 */
+	assert_int_equal(pt_walk(&img->mem, ~0xfffull & 0x000ffffffffff000ull, 0, &w), PTW_OUTSIDE_RAM);
+}
+
+static void test_self_referencing_table(void **state)
+{
+	struct image *img = *state;
+	uint64_t *pml4 = (uint64_t *)(img->mem.hva + img->root);
+	uint64_t va = 9ull << 39 | 9ull << 30 | 9ull << 21 | 9ull << 12;
+	struct pt_walk w;
+
+	pml4[9] = img->root | PTE_P | PTE_W | PTE_U; /* recursive slot: every level is the PML4 */
+	assert_int_equal(pt_walk(&img->mem, img->root, va, &w), PTW_OK);
+	assert_int_equal(w.gpa, img->root); /* four steps, then the PML4 itself as the page */
+	assert_int_equal(w.page_shift, PAGE_SHIFT_4K);
+}
+
+static void test_noncanonical(void **state)
+{
+	struct image *img = *state;
+	struct pt_walk w;
+
+	assert_int_equal(pt_walk(&img->mem, img->root, 0x0000800000000000ull, &w), PTW_NONCANONICAL);
+	assert_int_equal(pt_walk(&img->mem, img->root, 0xffff7fffffffffffull, &w), PTW_NONCANONICAL);
+}
+
+static void test_gmem_reads(void **state)
+{
+	struct image *img = *state;
+	uint64_t va = 0x7000000000;
+	char buf[64];
+
+	assert_null(gmem_ptr(&img->mem, RAM - 4, 8));
+	assert_null(gmem_ptr(&img->mem, ~0ull - 2, 8)); /* wraps around */
+	assert_non_null(gmem_ptr(&img->mem, RAM - 8, 8));
+	/* a string across a page boundary onto two scattered frames, then an unmapped page */
+	assert_int_equal(pt_map(&img->ctx, img->root, va, 0x2000000, PAGE_SHIFT_4K, 0), 0);
+	assert_int_equal(pt_map(&img->ctx, img->root, va + 0x1000, 0x1000000, PAGE_SHIFT_4K, 0), 0);
+	memcpy(img->mem.hva + 0x2000000 + 0xffc, "page", 4);
+	memcpy(img->mem.hva + 0x1000000, "-crossing\0", 10);
+	assert_int_equal(gmem_read_str(&img->mem, img->root, va + 0xffc, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "page-crossing");
+	assert_int_equal(gmem_read_gva(&img->mem, img->root, va + 0x1ffc, buf, 8), -1);
+	assert_int_equal(gmem_read_str(&img->mem, img->root, va + 0x3000, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "<unreadable>");
+	memset(img->mem.hva + 0x1000000, 'x', 0x1000); /* unterminated, then a hole: cut cleanly */
+	assert_int_equal(gmem_read_str(&img->mem, img->root, va + 0x1000, buf, 8), 0);
+	assert_string_equal(buf, "xxxx...");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_random_4k_mappings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tables_outside_ram, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_self_referencing_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_noncanonical, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gmem_reads, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("ptwalk", tests, NULL, NULL);
+}
