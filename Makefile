@@ -23,15 +23,23 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest-bench/guest.ld -Wl,-z,ma
 VMM_SRCS := vmm-min/kvm.c vmm-min/boot.c vmm-min/elfload.c vmm-min/gmem.c vmm-min/ptwalk.c \
 	vmm-min/exit.c vmm-min/console.c vmm-min/control.c vmm-min/pagecheck.c vmm-min/selftest.c
 MAIN_SRCS := vmm-min/main.c
+# Transports: each folder has host.c and guest.c (skeleton is built, not registered).
+TRANSPORTS := basic extended ptcopy skeleton
+TRANSPORT_HOST_SRCS := transports/host_core.c transports/handlers.c transports/registry.c \
+	$(foreach t,$(TRANSPORTS),transports/$(t)/host.c)
+TRANSPORT_GUEST_SRCS := transports/guest_api.c transports/guest_registry.c \
+	$(foreach t,$(TRANSPORTS),transports/$(t)/guest.c)
+HARNESS_SRCS := harness/session.c harness/bench.c
 GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench/kernel/paging.c \
 	guest-bench/kernel/frames.c guest-bench/lib/string.c guest-bench/lib/printf.c \
-	guest-bench/user/start.c guest-bench/user/selftest.c
+	guest-bench/user/start.c guest-bench/user/selftest.c guest-bench/user/serve.c \
+	$(TRANSPORT_GUEST_SRCS)
 # Guest code the host tests build natively, to check the host against it.
 SHARED_GUEST_SRCS := guest-bench/kernel/paging.c guest-bench/kernel/frames.c
 TEST_NAMES := test_ptwalk test_elf test_frames test_kvm
 
 host_obj = $(patsubst %.c,$(BUILD)/host/%.o,$(1))
-VMM_OBJS := $(call host_obj,$(VMM_SRCS))
+VMM_OBJS := $(call host_obj,$(VMM_SRCS) $(TRANSPORT_HOST_SRCS) $(HARNESS_SRCS))
 MAIN_OBJS := $(call host_obj,$(MAIN_SRCS))
 SHARED_GUEST_OBJS := $(call host_obj,$(SHARED_GUEST_SRCS))
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))

@@ -39,6 +39,7 @@ enum pg_mode {
 	PG_MODE_ASSERT = 2,     /* fail a guest assert on purpose (tests) */
 	PG_MODE_EXCEPTION = 3,  /* raise #UD in ring 3 on purpose (tests) */
 	PG_MODE_TOUCH = 4,      /* touch arg[0] buffer pages, SYNC their range (tests) */
+	PG_MODE_SERVE = 5,      /* run transfers the host hands out (SYNC NEXT / RESULT) */
 };
 
 enum pg_frame_policy {
@@ -73,6 +74,41 @@ enum pg_sync_tag {
 	PG_SYNC_ECHO = 3,      /* host answers RSI + 1 */
 	PG_SYNC_PAGES = 4,     /* RSI = first GVA, R8 = page count, R9 = shift | policy << 8: host checks */
 	PG_SYNC_NULL_RING = 5, /* RSI = guest TSC at the OUT, R8 = guest TSC after the previous ring */
+	PG_SYNC_NEXT = 6,      /* RSI = GVA of a struct pg_cmd for the host to fill; RAX 1 = filled, 0 = stop */
+	PG_SYNC_RESULT = 7,    /* RSI = GVA of the struct pg_result of the last command */
+	PG_SYNC_WINDOW_BEGIN = 8, /* the timed part of a transfer starts: host stage times restart */
+	PG_SYNC_WINDOW_END = 9,   /* ... and ends; RSI = guest TSC when the last doorbell returned */
+};
+
+/* One transfer the host asks the serving guest to make (PG_MODE_SERVE). */
+enum pg_cmd_kind {
+	PG_CMD_SEND = 1, /* buffer -> host sink (SEND timed), checksums compared */
+	PG_CMD_RECV = 2, /* host pattern -> buffer (RECEIVE timed), every byte checked */
+	PG_CMD_CALL = 3, /* buffer -> echo -> second buffer (all timed), compared byte for byte */
+};
+
+struct pg_cmd {
+	uint32_t kind;
+	uint32_t transport;    /* transport id */
+	uint64_t bytes;
+	uint64_t offset;       /* of the buffer from the start of its 2 MiB-aligned slot */
+	uint32_t cold;         /* 1: unmap the region first, so the transfer takes every fault */
+	uint32_t page_shift;   /* buffer pages: PAGE_SHIFT_4K or PAGE_SHIFT_2M */
+	uint32_t frame_policy;
+	uint32_t translate;    /* host only: translation method */
+	uint64_t frame_seed;
+	uint64_t data_seed;
+};
+
+#define PG_RESULT_MISMATCH 100 /* transfer said OK but the data differ */
+#define PG_RESULT_BADCMD 101   /* the guest could not run the command */
+
+struct pg_result {
+	uint64_t status;      /* PG_DB_* of the transfer, or PG_RESULT_* */
+	uint64_t guest_ticks; /* guest TSC over the timed part */
+	uint64_t faults;      /* demand-paging faults during the timed part */
+	uint64_t bad_offset;  /* first byte that differs, or ~0 */
+	uint64_t checksum;    /* the guest's checksum of the data it sent or received */
 };
 
 /* Answers in RAX. */

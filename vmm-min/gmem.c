@@ -13,29 +13,39 @@ void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	return m->hva + gpa;
 }
 
-int gmem_read_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, void *dst, size_t len)
+/* Copy between host memory and guest-virtual [gva, gva + len), page by page. */
+static int copy_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, uint8_t *host, size_t len,
+		    int to_guest)
 {
-	uint8_t *out = dst;
-
 	while (len) {
 		struct pt_walk w;
 		uint64_t room;
 		size_t n;
-		void *src;
+		void *guest;
 
-		if (pt_walk(m, cr3, gva, &w) != PTW_OK)
+		if (pt_walk(m, cr3, gva, &w) != PTW_OK || (to_guest && !(w.user && w.writable)))
 			return -1;
 		room = (1ull << w.page_shift) - (gva & ((1ull << w.page_shift) - 1));
 		n = len < room ? len : (size_t)room;
-		src = gmem_ptr(m, w.gpa, n);
-		if (!src)
+		guest = gmem_ptr(m, w.gpa, n);
+		if (!guest)
 			return -1;
-		memcpy(out, src, n);
-		out += n;
+		memcpy(to_guest ? guest : host, to_guest ? host : guest, n);
+		host += n;
 		gva += n;
 		len -= n;
 	}
 	return 0;
+}
+
+int gmem_read_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, void *dst, size_t len)
+{
+	return copy_gva(m, cr3, gva, dst, len, 0);
+}
+
+int gmem_write_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, const void *src, size_t len)
+{
+	return copy_gva(m, cr3, gva, (uint8_t *)src, len, 1);
 }
 
 int gmem_read_str(const struct guest_mem *m, uint64_t cr3, uint64_t gva, char *dst, size_t cap)

@@ -24,6 +24,10 @@ void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
  * unreachable. */
 int gmem_read_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, void *dst, size_t len);
 
+/* Copy len bytes to guest-virtual gva, which must be user-writable (the host only writes
+ * where the guest's process could); 0, or -1 (a prefix may have been written). */
+int gmem_write_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, const void *src, size_t len);
+
 /* Copy a NUL-terminated guest string of at most cap - 1 bytes; a longer one is cut and
  * ends in "...".  Returns 0, or -1 (dst = "<unreadable>") if its first byte is unreachable. */
 int gmem_read_str(const struct guest_mem *m, uint64_t cr3, uint64_t gva, char *dst, size_t cap);

@@ -18,7 +18,7 @@
 #include "elfload.h"
 #include "vm.h"
 
-#define SYNC_REGS_NEEDED (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)
+#define SYNC_REGS_NEEDED (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
 
 static const struct {
 	int cap;
@@ -85,7 +85,7 @@ int kvm_check_environment(void)
 				 required_caps[i].name);
 	if ((ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & SYNC_REGS_NEEDED) != SYNC_REGS_NEEDED)
 		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
-			 " KVM_SYNC_X86_REGS|KVM_SYNC_X86_SREGS");
+			 " KVM_SYNC_X86_REGS|SREGS|EVENTS");
 	close(fd);
 	if (missing[0]) {
 		fprintf(stderr, "pagegate: this KVM (%s) lacks capabilities pagegate relies on:%s\n",

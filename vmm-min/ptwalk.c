@@ -1,6 +1,10 @@
 /*
- * The software page walker (see ptwalk.h).  Accessed/dirty bits are not set: the VMM
- * walks to read the guest's mappings, not to emulate the guest's own accesses.
+ * The software page walker (see ptwalk.h).  One step checks one entry (present,
+ * reserved bits, rights) and either ends the walk at a leaf or names the next table;
+ * the full walk, the upper-levels-only walk used by the page-table-copy transport, and
+ * the check of an entry read from a copied leaf table are all made of that step.
+ * Accessed/dirty bits are not set: the VMM walks to read the guest's mappings, not to
+ * emulate the guest's own accesses.
  */
 #include "ptwalk.h"
 #include "x86.h"
@@ -24,43 +28,81 @@ static uint64_t reserved_bits(const struct guest_mem *m, int level, bool leaf)
 	return rsvd;
 }
 
-enum pt_walk_status pt_walk(const struct guest_mem *m, uint64_t cr3, uint64_t gva, struct pt_walk *out)
+/* Check `entry` at `level`; at a leaf fill out's translation and return PTW_OK with
+ * *next = 0, else return PTW_OK with *next = the next table's address. */
+static enum pt_walk_status step(const struct guest_mem *m, uint64_t entry, int level, uint64_t gva,
+				struct pt_walk *out, uint64_t *next)
 {
-	uint64_t table = cr3 & PTE_ADDR_MASK;
+	bool leaf = level == 1 || (level <= 3 && (entry & PTE_PS));
 
+	out->level = level;
+	*next = 0;
+	if (!(entry & PTE_P))
+		return PTW_NOT_PRESENT;
+	if (entry & reserved_bits(m, level, leaf))
+		return PTW_RESERVED_BIT;
+	out->writable &= !!(entry & PTE_W);
+	out->user &= !!(entry & PTE_U);
+	out->nx |= !!(entry & PTE_NX);
+	if (leaf) {
+		unsigned shift = PAGE_SHIFT_4K + 9 * (unsigned)(level - 1);
+		uint64_t base = entry & PTE_ADDR_MASK & ~((1ull << shift) - 1);
+
+		out->leaf = entry;
+		out->page_shift = shift;
+		out->gpa = base | (gva & ((1ull << shift) - 1));
+		return gmem_ptr(m, out->gpa, 1) ? PTW_OK : PTW_OUTSIDE_RAM;
+	}
+	*next = entry & PTE_ADDR_MASK;
+	return PTW_OK;
+}
+
+/* Walk from the PML4 down to `last_level`, stopping early at a leaf. */
+static enum pt_walk_status walk_down(const struct guest_mem *m, uint64_t cr3, uint64_t gva, int last_level,
+				     struct pt_walk *out, uint64_t *table)
+{
+	*table = cr3 & PTE_ADDR_MASK;
 	out->writable = out->user = true;
 	out->nx = false;
+	out->page_shift = 0;
 	if (!canonical(gva))
 		return PTW_NONCANONICAL;
-	for (int level = 4; level >= 1; level--) {
-		const uint64_t *slot = gmem_ptr(m, table + 8 * PT_INDEX(gva, level), 8);
-		uint64_t entry;
-		bool leaf;
+	for (int level = 4; level >= last_level; level--) {
+		const uint64_t *slot = gmem_ptr(m, *table + 8 * PT_INDEX(gva, level), 8);
+		enum pt_walk_status st;
 
 		out->level = level;
 		if (!slot)
 			return PTW_OUTSIDE_RAM;
-		entry = *slot;
-		if (!(entry & PTE_P))
-			return PTW_NOT_PRESENT;
-		leaf = level == 1 || (level <= 3 && (entry & PTE_PS));
-		if (entry & reserved_bits(m, level, leaf))
-			return PTW_RESERVED_BIT;
-		out->writable &= !!(entry & PTE_W);
-		out->user &= !!(entry & PTE_U);
-		out->nx |= !!(entry & PTE_NX);
-		if (leaf) {
-			unsigned shift = PAGE_SHIFT_4K + 9 * (unsigned)(level - 1);
-			uint64_t base = entry & PTE_ADDR_MASK & ~((1ull << shift) - 1);
-
-			out->leaf = entry;
-			out->page_shift = shift;
-			out->gpa = base | (gva & ((1ull << shift) - 1));
-			return gmem_ptr(m, out->gpa, 1) ? PTW_OK : PTW_OUTSIDE_RAM;
-		}
-		table = entry & PTE_ADDR_MASK;
+		st = step(m, *slot, level, gva, out, table);
+		if (st != PTW_OK || !*table)
+			return st;
 	}
-	return PTW_NOT_PRESENT; /* not reached: level 1 is always a leaf */
+	return PTW_OK;
+}
+
+enum pt_walk_status pt_walk(const struct guest_mem *m, uint64_t cr3, uint64_t gva, struct pt_walk *out)
+{
+	uint64_t table;
+
+	return walk_down(m, cr3, gva, 1, out, &table);
+}
+
+enum pt_walk_status pt_walk_upper(const struct guest_mem *m, uint64_t cr3, uint64_t gva, struct pt_walk *out,
+				  uint64_t *table_gpa)
+{
+	enum pt_walk_status st = walk_down(m, cr3, gva, 2, out, table_gpa);
+
+	if (st == PTW_OK && *table_gpa && !gmem_ptr(m, *table_gpa, PAGE_SIZE_4K))
+		return PTW_OUTSIDE_RAM;
+	return st;
+}
+
+enum pt_walk_status pt_walk_leaf(const struct guest_mem *m, uint64_t entry, uint64_t gva, struct pt_walk *out)
+{
+	uint64_t next;
+
+	return step(m, entry, 1, gva, out, &next);
 }
 
 const char *pt_walk_status_name(enum pt_walk_status s)

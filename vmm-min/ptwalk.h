@@ -29,6 +29,15 @@ struct pt_walk {
 };
 
 enum pt_walk_status pt_walk(const struct guest_mem *m, uint64_t cr3, uint64_t gva, struct pt_walk *out);
+
+/* The upper three levels only: PTW_OK with either a 1 GiB / 2 MiB translation in out
+ * (*table_gpa = 0), or *table_gpa = the 4 KiB page table (wholly in RAM) that maps gva,
+ * with out's rights accumulated so far. */
+enum pt_walk_status pt_walk_upper(const struct guest_mem *m, uint64_t cr3, uint64_t gva, struct pt_walk *out,
+				  uint64_t *table_gpa);
+
+/* Finish a walk begun by pt_walk_upper with a PT entry (e.g. from a copy of the table). */
+enum pt_walk_status pt_walk_leaf(const struct guest_mem *m, uint64_t entry, uint64_t gva, struct pt_walk *out);
 const char *pt_walk_status_name(enum pt_walk_status s);
 
 #endif

@@ -56,6 +56,8 @@ void __attribute__((noreturn)) user_start(void)
 	switch (user_params.mode) {
 	case PG_MODE_SELFTEST:
 		selftest_run();
+	case PG_MODE_SERVE:
+		serve_run();
 	case PG_MODE_ASSERT:
 		GUEST_ASSERT(user_params.arg[0] == 0x600d);
 		break;

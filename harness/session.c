@@ -1,0 +1,86 @@
+/*
+ * Sessions (see session.h): the SYNC hook hands the guest one command at a time (NEXT)
+ * and sets the engine's translation method for it; the guest brackets the timed part of
+ * the transfer (WINDOW_BEGIN / WINDOW_END), so the host's stage times cover exactly what
+ * the guest timed; RESULT files the guest's result next to them.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "session.h"
+
+struct session {
+	struct engine engine;
+	const struct pg_cmd *cmds;
+	struct transfer_result *results;
+	size_t n, next;
+	struct stage_times window; /* stage times of the last timed part */
+};
+
+static uint64_t session_sync(struct vcpu *v, uint64_t tag, void *ctx)
+{
+	struct session *s = ctx;
+	struct kvm_regs *r = vcpu_regs(v);
+	uint64_t cr3 = vcpu_sregs(v)->cr3;
+	struct transfer_result *res;
+
+	switch (tag) {
+	case PG_SYNC_NEXT:
+		if (s->next == s->n)
+			return 0;
+		if (gmem_write_gva(&v->vm->mem, cr3, r->rsi, &s->cmds[s->next], sizeof(struct pg_cmd)))
+			return PG_CTL_EFAULT;
+		s->engine.method = s->cmds[s->next].translate == XLATE_WALK ? XLATE_WALK : XLATE_KVM;
+		memset(&s->window, 0, sizeof(s->window));
+		s->next++;
+		return 1;
+	case PG_SYNC_WINDOW_BEGIN:
+		engine_reset_stats(&s->engine);
+		return PG_CTL_OK;
+	case PG_SYNC_WINDOW_END:
+		engine_end_window(&s->engine, v, r->rsi);
+		s->window = s->engine.t;
+		return PG_CTL_OK;
+	case PG_SYNC_RESULT:
+		if (s->next == 0)
+			return PG_CTL_EINVAL;
+		res = &s->results[s->next - 1];
+		if (gmem_read_gva(&v->vm->mem, cr3, r->rsi, &res->guest, sizeof(res->guest)))
+			return PG_CTL_EFAULT;
+		res->cmd = s->cmds[s->next - 1];
+		res->t = s->window;
+		res->host_checksum = s->engine.checksum;
+		res->done = true;
+		return PG_CTL_OK;
+	default:
+		return PG_CTL_EINVAL;
+	}
+}
+
+enum vm_outcome session_run(const struct vm_config *cfg, const struct session_options *opt,
+			    const struct pg_cmd *cmds, size_t n, struct transfer_result *results, char *why,
+			    size_t why_cap, uint64_t *tsc_khz, const char **backend)
+{
+	struct vm_config c = *cfg;
+	struct session s = { .cmds = cmds, .results = results, .n = n };
+	enum vm_outcome outcome;
+	struct vm *vm;
+
+	c.params.mode = PG_MODE_SERVE;
+	vm = vm_create(&c);
+	engine_init(&s.engine, vm);
+	s.engine.timing = !opt || opt->timing;
+	if (opt && opt->max_op_bytes)
+		s.engine.max_op_bytes = opt->max_op_bytes;
+	memset(results, 0, n * sizeof(*results));
+	vm->sync_hook = session_sync;
+	vm->sync_ctx = &s;
+	outcome = vm_run(vm);
+	vm_describe_outcome(vm, why, why_cap);
+	if (tsc_khz)
+		*tsc_khz = vm->vcpus[0]->tsc_khz;
+	if (backend)
+		*backend = vm->backend;
+	engine_fini(&s.engine);
+	vm_destroy(vm);
+	return outcome;
+}

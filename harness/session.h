@@ -1,0 +1,32 @@
+/*
+ * A session: one VM booted in serve mode with every transport's doorbell registered, fed
+ * a list of transfer commands, each answered with the guest's result and the host's
+ * stage times for that transfer.  Tests and the bench command both drive transfers
+ * through it.
+ */
+#ifndef PG_SESSION_H
+#define PG_SESSION_H
+
+#include "../transports/transport.h"
+#include "../vmm-min/vm.h"
+
+struct transfer_result {
+	struct pg_cmd cmd;
+	struct pg_result guest;
+	struct stage_times t; /* host TSC ticks */
+	uint64_t host_checksum; /* the sink's checksum (SEND) */
+	bool done;
+};
+
+struct session_options {
+	bool timing;           /* stage timing on (default) or off */
+	uint64_t max_op_bytes; /* 0: the engine's default */
+};
+
+/* Boot, run cmds[0..n) in order, fill results[0..n); returns the VM's outcome (VM_DONE
+ * when the guest took every command).  why gets a line when it is not VM_DONE. */
+enum vm_outcome session_run(const struct vm_config *cfg, const struct session_options *opt,
+			    const struct pg_cmd *cmds, size_t n, struct transfer_result *results, char *why,
+			    size_t why_cap, uint64_t *tsc_khz, const char **backend);
+
+#endif

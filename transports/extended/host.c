@@ -1,0 +1,64 @@
+/*
+ * Host half of the extended transport: read and check the list page, translate every
+ * listed page from where the last RETRY stopped (one batch, timed as translation), then
+ * copy the translated pages (timed as copy).  An absent page ends the batch: the pages
+ * before it are copied and the engine injects the fault.
+ */
+#include <string.h>
+#include "../transport.h"
+#include "extended.h"
+
+static int read_list(struct xfer *x, const struct doorbell *db, uint32_t *list, uint64_t entries)
+{
+	uint64_t gpa;
+	int status = xfer_translate(x, db->addr, &gpa);
+
+	if (status != PG_DB_OK)
+		return status;
+	x->t->pages--; /* the list page is overhead, not payload */
+	if (!gmem_ptr(&x->v->vm->mem, gpa, entries * sizeof(*list)))
+		return PG_DB_EFAULT;
+	memcpy(list, gmem_ptr(&x->v->vm->mem, gpa, entries * sizeof(*list)), entries * sizeof(*list));
+	return PG_DB_OK;
+}
+
+static int extended_move(struct xfer *x, const struct doorbell *db)
+{
+	static uint32_t list[EXTENDED_MAX_ENTRIES];
+	static uint64_t gpas[EXTENDED_MAX_ENTRIES];
+	uint64_t entries = db->extra & 0xffffffff, offset = db->extra >> 32;
+	uint64_t first = (x->skip + offset) >> 12, last = (db->bytes + offset + 4095) >> 12, page;
+	uint64_t t0 = xfer_now(x), t1;
+	int status;
+
+	if ((db->addr & 4095) || entries == 0 || entries > EXTENDED_MAX_ENTRIES || offset >= 4096 ||
+	    last > entries)
+		return PG_DB_EINVAL;
+	status = read_list(x, db, list, entries);
+	if (status != PG_DB_OK)
+		return status;
+	for (page = first; page < last && status == PG_DB_OK; page++)
+		status = xfer_translate(x, (uint64_t)list[page] << 12, &gpas[page]);
+	if (status != PG_DB_OK)
+		page--;
+	t1 = xfer_now(x);
+	x->t->translate += t1 - t0;
+	x->moved = x->skip;
+	for (uint64_t p = first; p < page; p++) {
+		uint64_t start = p == 0 ? offset : 0, end = p + 1 == last ? (db->bytes + offset - 1) % 4096 + 1 : 4096;
+		int rc = xfer_copy(x, gpas[p] + start, x->moved, end - start);
+
+		if (rc != PG_DB_OK)
+			return rc;
+		x->moved += end - start;
+	}
+	x->t->copy += xfer_now(x) - t1;
+	return status;
+}
+
+const struct transport_ops transport_extended = {
+	.name = "extended",
+	.id = EXTENDED_ID,
+	.max_bytes_per_doorbell = EXTENDED_MAX_BYTES,
+	.move = extended_move,
+};

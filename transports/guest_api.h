@@ -1,0 +1,38 @@
+/*
+ * The guest's transport library (the thesis's "static library + header"), used by the
+ * ring-3 process: send a buffer of any size under an operation id, EXECUTE, receive a
+ * reply of any size; pg_call does all three.  Switching transport changes nothing else.
+ * A transport's guest half is a `struct pg_transport`: how much one doorbell covers and
+ * how it is described in registers; the loops, retries and status handling are here.
+ * All functions return a PG_DB_* status (PG_DB_OK on success).
+ */
+#ifndef PG_GUEST_API_H
+#define PG_GUEST_API_H
+
+#include <stdint.h>
+#include "doorbell_abi.h"
+
+struct pg_transport {
+	const char *name;
+	unsigned id;
+	/* Bytes the next doorbell covers, starting at guest-virtual addr with left to go. */
+	uint64_t (*piece)(uint64_t addr, uint64_t left);
+	/* Describe [addr, addr + n) for the doorbell: its RDI and RCX. */
+	void (*describe)(uint64_t addr, uint64_t n, uint64_t *db_addr, uint64_t *extra);
+};
+
+int pg_send(const struct pg_transport *t, uint32_t op, const void *buf, uint64_t len);
+int pg_execute(const struct pg_transport *t, uint32_t op, uint64_t *out_len);
+/* Receive the whole output into buf (room cap); *len = its size.  PG_DB_ENOMEM if the
+ * output is larger than cap (the first cap bytes are in buf). */
+int pg_receive(const struct pg_transport *t, uint32_t op, void *buf, uint64_t cap, uint64_t *len);
+int pg_call(const struct pg_transport *t, uint32_t op, const void *in, uint64_t in_len, void *out,
+	    uint64_t out_cap, uint64_t *out_len);
+
+/* describe() for transports whose doorbell carries the range itself (RDI = addr, RCX = 0). */
+void pg_describe_range(uint64_t addr, uint64_t n, uint64_t *db_addr, uint64_t *extra);
+
+/* The transport with this id, or 0. */
+const struct pg_transport *pg_transport_by_id(unsigned id);
+
+#endif

@@ -1,0 +1,371 @@
+/*
+ * The transport engine (see transport.h): one doorbell handler for every transport's
+ * port.  It decodes the registers, keeps each operation's state (input being sent,
+ * output being received), validates everything the guest says (state order, op id,
+ * sizes, totals), runs EXECUTE handlers, calls the transport's move(), injects a page
+ * fault and answers RETRY when a page is absent (resuming where it stopped when the guest
+ * rings again), and times every stage with the TSC.  Rejected doorbells get an error
+ * status and a rate-limited warning; the VM keeps running.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include "../vmm-min/ptwalk.h"
+#include "../vmm-min/x86.h"
+#include "handlers.h"
+#include "transport.h"
+
+enum op_phase { OP_IDLE, OP_SENDING, OP_EXECUTED };
+
+struct op_state {
+	enum op_phase phase;
+	uint8_t *in;
+	uint64_t in_total, in_len, in_cap;
+	struct op_output out;
+	uint64_t out_pos;
+	/* a doorbell interrupted by RETRY, and how far it got */
+	bool has_pending;
+	struct doorbell pending;
+	uint64_t pending_done;
+	uint64_t last_fault_gva;
+	unsigned fault_repeats;
+};
+
+static void __attribute__((format(printf, 2, 3))) warn(struct engine *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->warnings++;
+	if (e->warnings > 10 && e->warnings % 1000)
+		return;
+	fprintf(stderr, "pagegate: rejected doorbell #%llu: ", (unsigned long long)e->warnings);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(e->warnings == 10 ? " (further warnings: every 1000th)\n" : "\n", stderr);
+}
+
+int xfer_translate(struct xfer *x, uint64_t gva, uint64_t *gpa)
+{
+	struct pt_walk w;
+	enum pt_walk_status st;
+
+	if (x->method == XLATE_KVM) {
+		if (vcpu_translate(x->v, gva, gpa)) {
+			x->fault_gva = gva;
+			return PG_DB_RETRY;
+		}
+		x->t->pages++;
+		return PG_DB_OK;
+	}
+	st = pt_walk(&x->v->vm->mem, vcpu_sregs(x->v)->cr3, gva, &w);
+	if (st == PTW_NOT_PRESENT) {
+		x->fault_gva = gva;
+		return PG_DB_RETRY;
+	}
+	if (st != PTW_OK || !w.user || (x->to_guest && !w.writable))
+		return PG_DB_EFAULT;
+	x->t->pages++;
+	*gpa = w.gpa;
+	return PG_DB_OK;
+}
+
+int xfer_copy(struct xfer *x, uint64_t gpa, uint64_t offset, uint64_t n)
+{
+	uint8_t *g = gmem_ptr(&x->v->vm->mem, gpa, n);
+
+	if (!g)
+		return PG_DB_EFAULT;
+	if (x->to_guest)
+		memcpy(g, x->host + offset, n);
+	else
+		memcpy(x->host + offset, g, n);
+	return PG_DB_OK;
+}
+
+int xfer_range(struct xfer *x, uint64_t gva, uint64_t bytes)
+{
+	for (x->moved = x->skip; x->moved < bytes;) {
+		uint64_t va = gva + x->moved, n = 4096 - (va & 4095), gpa, t0 = xfer_now(x), t1;
+		int status = xfer_translate(x, va, &gpa);
+
+		t1 = xfer_now(x);
+		x->t->translate += t1 - t0;
+		if (status != PG_DB_OK)
+			return status;
+		n = n < bytes - x->moved ? n : bytes - x->moved;
+		status = xfer_copy(x, gpa, x->moved, n);
+		x->t->copy += xfer_now(x) - t1;
+		if (status != PG_DB_OK)
+			return status;
+		x->moved += n;
+	}
+	return PG_DB_OK;
+}
+
+static uint64_t host_tsc_of(const struct vcpu *v, uint64_t guest_tsc)
+{
+	return guest_tsc - (uint64_t)v->tsc_offset;
+}
+
+static void inject_page_fault(struct vcpu *v, uint64_t gva, bool write)
+{
+	struct kvm_vcpu_events *ev = &v->run->s.regs.events;
+
+	ev->exception.injected = 1;
+	ev->exception.nr = X86_VEC_PF;
+	ev->exception.has_error_code = 1;
+	ev->exception.error_code = PF_ERR_U | (write ? PF_ERR_W : 0);
+	vcpu_sregs(v)->cr2 = gva;
+	v->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+}
+
+static int reserve_input(struct op_state *op, uint64_t total)
+{
+	if (total > op->in_cap) {
+		uint8_t *grown = realloc(op->in, total);
+
+		if (!grown)
+			return -1;
+		op->in = grown;
+		op->in_cap = total;
+	}
+	op->in_total = total;
+	op->in_len = 0;
+	op->phase = OP_SENDING;
+	return 0;
+}
+
+static bool same_request(const struct doorbell *a, const struct doorbell *b)
+{
+	return a->state == b->state && a->addr == b->addr && a->bytes == b->bytes && a->extra == b->extra;
+}
+
+/* Move db->bytes between the guest and host (the op's buffer at `host`). */
+static int move(struct engine *e, struct vcpu *v, const struct transport_ops *t, struct op_state *op,
+		const struct doorbell *db, uint8_t *host)
+{
+	struct xfer x = { v, e->method, db->state == PG_DB_RECEIVE, host, 0, 0, 0, &e->t, e->timing };
+	int status;
+
+	if (op->has_pending && same_request(&op->pending, db))
+		x.skip = op->pending_done;
+	op->has_pending = false;
+	status = t->move(&x, db);
+	if (status != PG_DB_RETRY)
+		return status;
+	if (x.fault_gva == op->last_fault_gva && x.moved == op->pending_done) {
+		if (++op->fault_repeats > ENGINE_MAX_FAULT_RETRIES) {
+			warn(e, "%s: page 0x%llx still absent after %d injected faults", t->name,
+			     (unsigned long long)x.fault_gva, ENGINE_MAX_FAULT_RETRIES);
+			return PG_DB_EAGAIN;
+		}
+	} else {
+		op->fault_repeats = 1;
+	}
+	op->last_fault_gva = x.fault_gva;
+	op->has_pending = true;
+	op->pending = *db;
+	op->pending_done = x.moved;
+	e->t.faults++;
+	inject_page_fault(v, x.fault_gva, x.to_guest);
+	return PG_DB_RETRY;
+}
+
+static int do_send(struct engine *e, struct vcpu *v, const struct transport_ops *t, struct op_state *op,
+		   const struct doorbell *db)
+{
+	int status;
+
+	if (op->phase != OP_SENDING || db->total != op->in_total || op->in_len == op->in_total) {
+		if (db->total > e->max_op_bytes) {
+			warn(e, "%s: operation of %llu bytes exceeds the limit of %llu", t->name,
+			     (unsigned long long)db->total, (unsigned long long)e->max_op_bytes);
+			return PG_DB_ENOMEM;
+		}
+		if (reserve_input(op, db->total))
+			return PG_DB_ENOMEM;
+	}
+	if (db->bytes == 0 || db->bytes > t->max_bytes_per_doorbell || db->bytes > op->in_total - op->in_len) {
+		warn(e, "%s: SEND of %llu bytes with %llu of %llu already in (at most %llu per doorbell)",
+		     t->name, (unsigned long long)db->bytes, (unsigned long long)op->in_len,
+		     (unsigned long long)op->in_total, (unsigned long long)t->max_bytes_per_doorbell);
+		return PG_DB_EINVAL;
+	}
+	status = move(e, v, t, op, db, op->in + op->in_len);
+	if (status == PG_DB_OK)
+		op->in_len += db->bytes;
+	return status;
+}
+
+static int do_execute(struct engine *e, struct op_state *op, uint64_t op_id, uint64_t *out_len)
+{
+	uint64_t t0 = e->timing ? __builtin_ia32_rdtsc() : 0;
+	int rc;
+
+	if (op->phase == OP_SENDING && op->in_len != op->in_total) {
+		warn(e, "EXECUTE of op %llu with %llu of %llu input bytes", (unsigned long long)op_id,
+		     (unsigned long long)op->in_len, (unsigned long long)op->in_total);
+		return PG_DB_ESTATE;
+	}
+	if (op->phase != OP_SENDING)
+		op->in_len = 0; /* an operation without input */
+	op->out.limit = e->max_op_bytes;
+	rc = op_handler(op_id)(op->in, op->in_len, &op->out);
+	op->phase = rc ? OP_IDLE : OP_EXECUTED;
+	op->out_pos = 0;
+	if (e->timing)
+		e->t.handler += __builtin_ia32_rdtsc() - t0;
+	if (rc) {
+		warn(e, "handler of op %llu failed", (unsigned long long)op_id);
+		return PG_DB_EHANDLER;
+	}
+	if (op_id == PG_OP_SINK)
+		memcpy(&e->checksum, op->out.data, sizeof(e->checksum));
+	*out_len = op->out.len;
+	return PG_DB_OK;
+}
+
+static int do_receive(struct engine *e, struct vcpu *v, const struct transport_ops *t, struct op_state *op,
+		      const struct doorbell *db, uint64_t *moved)
+{
+	struct doorbell part = *db;
+	int status;
+
+	if (op->phase != OP_EXECUTED) {
+		warn(e, "%s: RECEIVE of op %llu before EXECUTE", t->name, (unsigned long long)db->op);
+		return PG_DB_ESTATE;
+	}
+	if (db->bytes == 0 || db->bytes > t->max_bytes_per_doorbell) {
+		warn(e, "%s: RECEIVE room of %llu bytes (at most %llu per doorbell)", t->name,
+		     (unsigned long long)db->bytes, (unsigned long long)t->max_bytes_per_doorbell);
+		return PG_DB_EINVAL;
+	}
+	part.bytes = op->out.len - op->out_pos < db->bytes ? op->out.len - op->out_pos : db->bytes;
+	*moved = 0;
+	if (part.bytes == 0)
+		return PG_DB_OK;
+	status = move(e, v, t, op, &part, op->out.data + op->out_pos);
+	if (status == PG_DB_OK) {
+		op->out_pos += part.bytes;
+		*moved = part.bytes;
+	}
+	return status;
+}
+
+/* Host KVM_RUN -> guest resumed after a doorbell (that run must have begun right after it). */
+static void add_entry_leg(struct engine *e, struct vcpu *v, uint64_t guest_tsc)
+{
+	if (host_tsc_of(v, guest_tsc) > v->t_enter)
+		e->t.entry += host_tsc_of(v, guest_tsc) - v->t_enter;
+}
+
+/* Exit and entry legs, and the fault stage when this doorbell retries an injected fault. */
+static void account_arrival(struct engine *e, struct vcpu *v, const struct doorbell *db, bool after_fault,
+			    bool adjacent)
+{
+	e->t.doorbells++;
+	if (!e->timing || !v->has_tsc_offset)
+		return;
+	if (after_fault && adjacent)
+		e->t.fault += v->t_exit - v->t_enter;
+	else if (db->guest_tsc)
+		e->t.exit += v->t_exit - host_tsc_of(v, db->guest_tsc);
+	if (db->guest_prev_tsc && adjacent && !after_fault)
+		add_entry_leg(e, v, db->guest_prev_tsc);
+}
+
+void engine_end_window(struct engine *e, struct vcpu *v, uint64_t guest_tsc)
+{
+	if (e->timing && v->has_tsc_offset && v->exits == e->last_doorbell_exit + 1)
+		add_entry_leg(e, v, guest_tsc);
+}
+
+static enum exit_action doorbell_io(struct vcpu *v, struct io_access *a, void *ctx)
+{
+	struct engine *e = ctx;
+	const struct transport_ops *t = transport_by_id((unsigned)(a->addr - PG_DB_PORT(0)));
+	struct kvm_regs *r = vcpu_regs(v);
+	struct doorbell db = { r->rax, r->rdi, r->rsi, r->r8, r->r9, r->rcx, r->r10, r->r11 };
+	struct op_state *op = db.op && db.op < PG_OP_COUNT ? &e->ops[db.op] : NULL;
+	uint64_t moved = db.bytes, total = db.total;
+	int status;
+
+	if (!a->write)
+		return EXIT_CONTINUE;
+	account_arrival(e, v, &db, op && op->has_pending, v->exits == e->last_doorbell_exit + 1);
+	e->last_doorbell_exit = v->exits;
+	if (!op) {
+		warn(e, "%s: unknown operation id %llu", t->name, (unsigned long long)db.op);
+		status = PG_DB_ENOOP;
+	} else if (db.state == PG_DB_SEND) {
+		status = do_send(e, v, t, op, &db);
+	} else if (db.state == PG_DB_EXECUTE) {
+		status = do_execute(e, op, db.op, &total);
+	} else if (db.state == PG_DB_RECEIVE) {
+		status = do_receive(e, v, t, op, &db, &moved);
+		total = op->out.len;
+	} else {
+		warn(e, "%s: unknown state %llu", t->name, (unsigned long long)db.state);
+		status = PG_DB_EINVAL;
+	}
+	if (status != PG_DB_OK && status != PG_DB_RETRY && status != PG_DB_ENOOP && status != PG_DB_EINVAL)
+		warn(e, "%s: op %llu state %llu answered %s", t->name, (unsigned long long)db.op,
+		     (unsigned long long)db.state, db_status_name(status));
+	r->rax = (uint64_t)status;
+	r->rsi = status == PG_DB_OK ? moved : 0;
+	r->r8 = total;
+	vcpu_regs_dirty(v);
+	return EXIT_CONTINUE;
+}
+
+void engine_init(struct engine *e, struct vm *vm)
+{
+	memset(e, 0, sizeof(*e));
+	e->vm = vm;
+	e->timing = true;
+	e->max_op_bytes = ENGINE_MAX_OP_BYTES;
+	e->ops = calloc(PG_OP_COUNT, sizeof(*e->ops));
+	for (int i = 0; transports[i]; i++)
+		vm_register_io(vm, false, PG_DB_PORT(transports[i]->id), 1, doorbell_io, e, transports[i]->name);
+}
+
+void engine_fini(struct engine *e)
+{
+	for (int i = 0; i < PG_OP_COUNT; i++) {
+		free(e->ops[i].in);
+		free(e->ops[i].out.data);
+	}
+	free(e->ops);
+}
+
+void engine_reset_stats(struct engine *e)
+{
+	memset(&e->t, 0, sizeof(e->t));
+}
+
+const struct transport_ops *transport_by_id(unsigned id)
+{
+	for (int i = 0; transports[i]; i++)
+		if (transports[i]->id == id)
+			return transports[i];
+	return NULL;
+}
+
+const struct transport_ops *transport_by_name(const char *name)
+{
+	for (int i = 0; transports[i]; i++)
+		if (!strcmp(transports[i]->name, name))
+			return transports[i];
+	return NULL;
+}
+
+const char *db_status_name(int status)
+{
+	static const char *const names[] = { "OK", "RETRY", "EINVAL", "EFAULT", "ENOOP",
+					     "ESTATE", "ENOMEM", "EAGAIN", "EHANDLER" };
+
+	return status >= 0 && status < (int)(sizeof(names) / sizeof(names[0])) ? names[status] : "?";
+}

@@ -1,0 +1,99 @@
+/*
+ * The host half of the transport plug-in interface and the engine around it.  A
+ * transport is one `struct transport_ops` (transports/<name>/host.c): its name, its id
+ * (its doorbell port is PG_DB_PORT(id)) and `move`, which reads the doorbell's
+ * description of guest memory (a piece, a page list, a range) and moves bytes between
+ * it and the operation's host buffer.  Everything else — decoding registers, operation
+ * state, EXECUTE and its handlers, page-fault injection and retry, stage timing — is the
+ * engine's (host_core.c) and is the same for every transport.
+ */
+#ifndef PG_TRANSPORT_H
+#define PG_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "../vmm-min/vm.h"
+#include "doorbell_abi.h"
+
+enum translate_method {
+	XLATE_KVM = 0,  /* KVM_TRANSLATE per page: "ask the VM", as the thesis did */
+	XLATE_WALK = 1, /* software 4-level walk per page from the guest's CR3 */
+};
+
+/* Per-operation stage times (host TSC ticks) and counts, summed over its doorbells. */
+struct stage_times {
+	uint64_t exit, translate, fault, copy, handler, entry;
+	uint64_t doorbells, pages, faults;
+};
+
+/* The doorbell's registers, decoded (see doorbell_abi.h). */
+struct doorbell {
+	uint64_t state, addr, bytes, total, op, extra, guest_tsc, guest_prev_tsc;
+};
+
+/* What a transport's move() works with. */
+struct xfer {
+	struct vcpu *v;
+	enum translate_method method;
+	bool to_guest;     /* RECEIVE: the host writes guest pages */
+	uint8_t *host;     /* host buffer for this doorbell's bytes */
+	uint64_t skip;     /* bytes of this doorbell already moved before a RETRY */
+	uint64_t moved;    /* out: bytes moved so far (skip included) */
+	uint64_t fault_gva; /* out, with PG_DB_RETRY: the page to fault in */
+	struct stage_times *t;
+	bool timing;
+};
+
+struct transport_ops {
+	const char *name;
+	unsigned id;
+	/* Largest number of bytes one doorbell may describe. */
+	uint64_t max_bytes_per_doorbell;
+	/* Move the doorbell's bytes from x->skip on: PG_DB_OK (x->moved == db->bytes),
+	 * PG_DB_RETRY (x->fault_gva absent; x->moved bytes done) or an error status. */
+	int (*move)(struct xfer *x, const struct doorbell *db);
+};
+
+/* Helpers for move(): translate one guest-virtual page with the configured method,
+ * checking it is a present user page (writable if to_guest); PG_DB_OK, PG_DB_RETRY (with
+ * x->fault_gva set) or PG_DB_EFAULT.  Counts pages; no timing. */
+int xfer_translate(struct xfer *x, uint64_t gva, uint64_t *gpa);
+/* Copy n bytes between guest-physical gpa and the host buffer at offset; PG_DB_EFAULT
+ * if the range leaves guest RAM. */
+int xfer_copy(struct xfer *x, uint64_t gpa, uint64_t offset, uint64_t n);
+/* Translate and copy the virtually contiguous range [gva + x->skip, gva + bytes) page by
+ * page, timing both stages. */
+int xfer_range(struct xfer *x, uint64_t gva, uint64_t bytes);
+static inline uint64_t xfer_now(const struct xfer *x)
+{
+	return x->timing ? __builtin_ia32_rdtsc() : 0;
+}
+
+/* The engine. */
+#define ENGINE_MAX_OP_BYTES (1ull << 30)
+#define ENGINE_MAX_FAULT_RETRIES 4
+
+struct engine {
+	struct vm *vm;
+	enum translate_method method;
+	bool timing;
+	uint64_t max_op_bytes;
+	struct stage_times t;   /* since the last engine_reset_stats */
+	uint64_t checksum;      /* last SINK checksum */
+	struct op_state *ops;   /* indexed by op id */
+	uint64_t warnings;      /* rejected doorbells */
+	uint64_t last_doorbell_exit; /* vCPU exit count at the last doorbell */
+};
+
+/* Register every transport's doorbell port with the VM. */
+void engine_init(struct engine *e, struct vm *vm);
+void engine_fini(struct engine *e);
+void engine_reset_stats(struct engine *e);
+/* The timed part ended with the guest at guest_tsc: add the last doorbell's entry leg. */
+void engine_end_window(struct engine *e, struct vcpu *v, uint64_t guest_tsc);
+const struct transport_ops *transport_by_name(const char *name);
+const struct transport_ops *transport_by_id(unsigned id);
+extern const struct transport_ops *const transports[];
+const char *db_status_name(int status);
+
+#endif
