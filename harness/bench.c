@@ -42,6 +42,7 @@ struct bench_opts {
 	int nsizes;
 	int reps, warmup;
 	uint32_t kind, cold, page_shift, frame_policy;
+	uint64_t offset;
 	bool timing;
 };
 
@@ -58,6 +59,7 @@ static void usage(FILE *out)
 		"  --fault F          warm | cold (default warm)\n"
 		"  --pages P          4k | 2m guest pages (default 4k)\n"
 		"  --frames F         contiguous | scattered (default scattered)\n"
+		"  --offset N         buffer start within its page, bytes (default 0)\n"
 		"  --no-timing        stage timing off (to measure its overhead)\n");
 }
 
@@ -119,7 +121,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "reps", required_argument, 0, 'r' },      { "warmup", required_argument, 0, 'w' },
 		{ "direction", required_argument, 0, 'd' }, { "fault", required_argument, 0, 'f' },
 		{ "pages", required_argument, 0, 'p' },     { "frames", required_argument, 0, 'F' },
-		{ "no-timing", no_argument, 0, 'n' },       { "help", no_argument, 0, 'h' },
+		{ "no-timing", no_argument, 0, 'n' },       { "offset", required_argument, 0, 'o' },
+		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -169,6 +172,10 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'n':
 			o->timing = false;
+			break;
+		case 'o':
+			if (parse_size(optarg, &o->offset) || o->offset >= 4096)
+				return bad("--offset", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -306,7 +313,8 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 		for (int s = 0; s < o.nsizes; s++)
 			for (int r = 0; r < o.warmup + o.reps; r++)
 				cmds[i++] = (struct pg_cmd){ .kind = o.kind, .transport = o.rows[row].transport,
-							     .bytes = o.sizes[s], .cold = o.cold,
+							     .bytes = o.sizes[s], .offset = o.offset,
+							     .cold = o.cold,
 							     .page_shift = o.page_shift,
 							     .frame_policy = o.frame_policy,
 							     .translate = o.rows[row].translate, .frame_seed = 1,

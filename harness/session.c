@@ -63,6 +63,7 @@ enum vm_outcome session_run(const struct vm_config *cfg, const struct session_op
 	struct vm_config c = *cfg;
 	struct session s = { .cmds = cmds, .results = results, .n = n };
 	enum vm_outcome outcome;
+	uint64_t largest = 0;
 	struct vm *vm;
 
 	c.params.mode = PG_MODE_SERVE;
@@ -72,6 +73,9 @@ enum vm_outcome session_run(const struct vm_config *cfg, const struct session_op
 	if (opt && opt->max_op_bytes)
 		s.engine.max_op_bytes = opt->max_op_bytes;
 	memset(results, 0, n * sizeof(*results));
+	for (size_t i = 0; i < n; i++)
+		largest = cmds[i].bytes > largest ? cmds[i].bytes : largest;
+	engine_reserve(&s.engine, largest);
 	vm->sync_hook = session_sync;
 	vm->sync_ctx = &s;
 	outcome = vm_run(vm);

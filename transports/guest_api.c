@@ -20,7 +20,7 @@ static inline uint64_t tsc(void)
 }
 
 static struct ring doorbell(const struct pg_transport *t, uint64_t state, uint64_t addr, uint64_t bytes,
-			    uint64_t total, uint32_t op, uint64_t extra)
+			    uint64_t total, uint64_t op, uint64_t extra)
 {
 	struct ring out;
 
@@ -39,6 +39,15 @@ static struct ring doorbell(const struct pg_transport *t, uint64_t state, uint64
 		out = (struct ring){ rax, rsi, r8 };
 	} while (out.status == PG_DB_RETRY);
 	return out;
+}
+
+int pg_ring(const struct pg_transport *t, uint64_t state, uint64_t addr, uint64_t bytes, uint64_t total,
+	    uint64_t op, uint64_t extra, uint64_t *moved)
+{
+	struct ring r = doorbell(t, state, addr, bytes, total, op, extra);
+
+	*moved = r.moved;
+	return (int)r.status;
 }
 
 int pg_send(const struct pg_transport *t, uint32_t op, const void *buf, uint64_t len)

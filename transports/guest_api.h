@@ -29,6 +29,10 @@ int pg_receive(const struct pg_transport *t, uint32_t op, void *buf, uint64_t ca
 int pg_call(const struct pg_transport *t, uint32_t op, const void *in, uint64_t in_len, void *out,
 	    uint64_t out_cap, uint64_t *out_len);
 
+/* One doorbell with these registers, rung again while the host answers RETRY. */
+int pg_ring(const struct pg_transport *t, uint64_t state, uint64_t addr, uint64_t bytes, uint64_t total,
+	    uint64_t op, uint64_t extra, uint64_t *moved);
+
 /* describe() for transports whose doorbell carries the range itself (RDI = addr, RCX = 0). */
 void pg_describe_range(uint64_t addr, uint64_t n, uint64_t *db_addr, uint64_t *extra);
 

@@ -154,8 +154,11 @@ static int move(struct engine *e, struct vcpu *v, const struct transport_ops *t,
 		x.skip = op->pending_done;
 	op->has_pending = false;
 	status = t->move(&x, db);
-	if (status != PG_DB_RETRY)
+	if (status != PG_DB_RETRY) {
+		op->fault_repeats = 0; /* repeats count only while a doorbell makes no progress */
+		op->last_fault_gva = ~0ull;
 		return status;
+	}
 	if (x.fault_gva == op->last_fault_gva && x.moved == op->pending_done) {
 		if (++op->fault_repeats > ENGINE_MAX_FAULT_RETRIES) {
 			warn(e, "%s: page 0x%llx still absent after %d injected faults", t->name,
@@ -330,6 +333,22 @@ void engine_init(struct engine *e, struct vm *vm)
 	e->ops = calloc(PG_OP_COUNT, sizeof(*e->ops));
 	for (int i = 0; transports[i]; i++)
 		vm_register_io(vm, false, PG_DB_PORT(transports[i]->id), 1, doorbell_io, e, transports[i]->name);
+}
+
+void engine_reserve(struct engine *e, uint64_t bytes)
+{
+	bytes = bytes < e->max_op_bytes ? bytes : e->max_op_bytes;
+	for (int i = 1; i < PG_OP_COUNT; i++) {
+		struct op_state *op = &e->ops[i];
+
+		if (reserve_input(op, bytes) == 0)
+			memset(op->in, 0, bytes);
+		op->out.limit = bytes;
+		if (op_output_reserve(&op->out, bytes))
+			memset(op->out.data, 0, bytes);
+		op->phase = OP_IDLE;
+		op->out.len = 0;
+	}
 }
 
 void engine_fini(struct engine *e)

@@ -88,6 +88,9 @@ struct engine {
 /* Register every transport's doorbell port with the VM. */
 void engine_init(struct engine *e, struct vm *vm);
 void engine_fini(struct engine *e);
+/* Allocate and touch every operation's buffers for transfers of up to `bytes`, so host
+ * page faults stay out of the measurements. */
+void engine_reserve(struct engine *e, uint64_t bytes);
 void engine_reset_stats(struct engine *e);
 /* The timed part ended with the guest at guest_tsc: add the last doorbell's entry leg. */
 void engine_end_window(struct engine *e, struct vcpu *v, uint64_t guest_tsc);

@@ -85,6 +85,14 @@ enum pg_cmd_kind {
 	PG_CMD_SEND = 1, /* buffer -> host sink (SEND timed), checksums compared */
 	PG_CMD_RECV = 2, /* host pattern -> buffer (RECEIVE timed), every byte checked */
 	PG_CMD_CALL = 3, /* buffer -> echo -> second buffer (all timed), compared byte for byte */
+	PG_CMD_RAW = 4,  /* one doorbell with the registers in `raw` (tests of malformed requests) */
+};
+
+/* A raw doorbell: RDI is raw.addr, or the guest's scratch page when raw.addr is 0, whose
+ * 1024 32-bit entries the guest first sets to raw.fill + i * raw.fill_step. */
+struct pg_raw_doorbell {
+	uint64_t state, addr, bytes, total, op, extra;
+	uint32_t fill, fill_step;
 };
 
 struct pg_cmd {
@@ -98,6 +106,7 @@ struct pg_cmd {
 	uint32_t translate;    /* host only: translation method */
 	uint64_t frame_seed;
 	uint64_t data_seed;
+	struct pg_raw_doorbell raw;
 };
 
 #define PG_RESULT_MISMATCH 100 /* transfer said OK but the data differ */

@@ -5,7 +5,8 @@
  * tables (kernel and ring-3 image identity-mapped with 2 MiB pages, a demand-paged buffer
  * region whose leaf tables are one flat array); and drops to the ring-3 process.  After
  * that it only runs the page-fault handler (map a fresh frame from the frame pool, in
- * 4 KiB or 2 MiB pages), two system calls (int3 gate), and aborts on every other exception.
+ * 4 KiB or 2 MiB pages; leave a ring-3 fault it cannot serve unserved a bounded number of
+ * times), two system calls (int3 gate), and aborts on every other exception.
  */
 #include "../lib/guest.h"
 #include "../../vmm-min/x86.h"
@@ -15,6 +16,7 @@
 #define PT_POOL_TABLES 520 /* 512 buffer leaf tables + the kernel's few upper tables */
 #define IO_BITMAP_PORTS 0x800
 #define USER_LEAF_FLAGS (PTE_P | PTE_W | PTE_U)
+#define UNSERVED_FAULTS_MAX 8
 
 struct tss64 {
 	uint32_t reserved0;
@@ -137,14 +139,28 @@ void __attribute__((noreturn)) kernel_exception(const uint64_t *frame)
 		     frame);
 }
 
+/* A ring-3 fault the kernel cannot serve is returned from unserved a few times: a fault
+ * the VMM injected for a bad address then ends with the VMM giving up on that doorbell;
+ * a real access that keeps faulting at the same place aborts. */
+static int unserved_fault(uint64_t cr2, uint64_t error_code)
+{
+	static uint64_t last_cr2, repeats;
+
+	if (!(error_code & PF_ERR_U))
+		return -1;
+	repeats = cr2 == last_cr2 ? repeats + 1 : 1;
+	last_cr2 = cr2;
+	return repeats > UNSERVED_FAULTS_MAX ? -1 : 0;
+}
+
 int kernel_page_fault(uint64_t error_code)
 {
-	uint64_t offset = read_cr2() - PG_BUF_VA;
+	uint64_t cr2 = read_cr2(), offset = cr2 - PG_BUF_VA;
 	uint64_t *leaves = buf.shift == PAGE_SHIFT_4K ? buf.pts : buf.pd;
 	uint64_t index, frame;
 
 	if ((error_code & PF_ERR_P) || offset >= PG_BUF_MAX_BYTES)
-		return -1;
+		return unserved_fault(cr2, error_code);
 	frame = frame_pool_alloc(&buf.frames);
 	if (!frame)
 		return -1;

@@ -69,11 +69,12 @@ static void finish(int status, uint64_t t0, uint64_t t1, uint64_t faults0)
 
 static void run_send(const struct pg_transport *t, uint8_t *in)
 {
-	uint64_t faults0 = pg_fault_count(), t0, t1, len;
+	uint64_t faults0, t0, t1, len;
 	int status;
 
 	if (!cmd.cold)
 		pg_pattern_fill(in, 0, cmd.bytes, cmd.data_seed);
+	faults0 = pg_fault_count();
 	t0 = window_begin();
 	status = pg_send(t, PG_OP_SINK, in, cmd.bytes);
 	t1 = window_end();
@@ -138,12 +139,28 @@ static void run_call(const struct pg_transport *t, uint8_t *in, uint8_t *out)
 	res.checksum = pg_checksum(PG_CHECKSUM_INIT, out, cmd.bytes);
 }
 
+static void run_raw(const struct pg_transport *t)
+{
+	static uint32_t scratch[1024] __attribute__((aligned(4096)));
+	const struct pg_raw_doorbell *raw = &cmd.raw;
+	uint64_t moved;
+
+	for (uint32_t i = 0; i < 1024; i++)
+		scratch[i] = raw->fill + i * raw->fill_step;
+	res.status = (uint64_t)pg_ring(t, raw->state, raw->addr ? raw->addr : (uint64_t)scratch, raw->bytes,
+				       raw->total, raw->op, raw->extra, &moved);
+}
+
 static void run_command(void)
 {
 	const struct pg_transport *t = pg_transport_by_id(cmd.transport);
 	uint8_t *in = (uint8_t *)PG_BUF_VA + cmd.offset, *out = in + HALF;
 
 	res = (struct pg_result){ .status = PG_RESULT_BADCMD, .bad_offset = ~0ull };
+	if (t && cmd.kind == PG_CMD_RAW) {
+		run_raw(t);
+		return;
+	}
 	if (!t || cmd.bytes == 0 || cmd.offset >= PAGE_SIZE_2M || cmd.bytes > HALF - cmd.offset ||
 	    prepare_region())
 		return;

@@ -40,7 +40,6 @@ static int translate_region(struct xfer *x, uint64_t va, uint64_t end, uint64_t 
 	for (uint64_t p = va; p < end; p = (p & ~4095ull) + 4096) {
 		w = up;
 		st = pt_walk_leaf(m, leaves[PT_INDEX(p, 1)], p, &w);
-		x->t->pages++;
 		if (st == PTW_NOT_PRESENT) {
 			x->fault_gva = p;
 			return PG_DB_RETRY;
@@ -48,6 +47,7 @@ static int translate_region(struct xfer *x, uint64_t va, uint64_t end, uint64_t 
 		if (st != PTW_OK || !w.user || (x->to_guest && !w.writable))
 			return PG_DB_EFAULT;
 		gpas[(p >> 12) - (va >> 12)] = w.gpa;
+		x->t->pages++;
 		*done = ((p & ~4095ull) + 4096 < end ? (p & ~4095ull) + 4096 : end) - va;
 	}
 	return PG_DB_OK;
