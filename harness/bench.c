@@ -23,13 +23,14 @@ struct row {
 	const char *label;
 	unsigned transport;
 	unsigned translate;
+	bool timing_off;
 };
 
 static const struct row all_rows[] = {
-	{ "basic", BASIC_ID, XLATE_KVM },
-	{ "extended(kvm)", EXTENDED_ID, XLATE_KVM },
-	{ "extended(walk)", EXTENDED_ID, XLATE_WALK },
-	{ "ptcopy", PTCOPY_ID, XLATE_KVM },
+	{ "basic", BASIC_ID, XLATE_KVM, false },
+	{ "extended(kvm)", EXTENDED_ID, XLATE_KVM, false },
+	{ "extended(walk)", EXTENDED_ID, XLATE_WALK, false },
+	{ "ptcopy", PTCOPY_ID, XLATE_KVM, false },
 };
 
 /* Thesis Table 7.1, MB/s at 1-4 MB. */
@@ -43,7 +44,7 @@ struct bench_opts {
 	int reps, warmup;
 	uint32_t kind, cold, page_shift, frame_policy;
 	uint64_t offset;
-	bool timing;
+	bool timing, overhead;
 };
 
 static void usage(FILE *out)
@@ -60,7 +61,9 @@ static void usage(FILE *out)
 		"  --pages P          4k | 2m guest pages (default 4k)\n"
 		"  --frames F         contiguous | scattered (default scattered)\n"
 		"  --offset N         buffer start within its page, bytes (default 0)\n"
-		"  --no-timing        stage timing off (to measure its overhead)\n");
+		"  --no-timing        stage timing off\n"
+		"  --timing-overhead  every row twice, timing on and off in alternate repetitions;\n"
+		"                     prints the throughput ratio off/on\n");
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -122,6 +125,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "direction", required_argument, 0, 'd' }, { "fault", required_argument, 0, 'f' },
 		{ "pages", required_argument, 0, 'p' },     { "frames", required_argument, 0, 'F' },
 		{ "no-timing", no_argument, 0, 'n' },       { "offset", required_argument, 0, 'o' },
+		{ "timing-overhead", no_argument, 0, 'O' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -173,6 +177,9 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		case 'n':
 			o->timing = false;
 			break;
+		case 'O':
+			o->overhead = true;
+			break;
 		case 'o':
 			if (parse_size(optarg, &o->offset) || o->offset >= 4096)
 				return bad("--offset", optarg);
@@ -193,6 +200,14 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	if (!o->nsizes)
 		for (int i = 1; i <= 4; i++)
 			o->sizes[o->nsizes++] = (uint64_t)i << 20;
+	if (o->overhead) {
+		if (2 * o->nrows > MAX_ROWS)
+			return bad("--timing-overhead", "(too many rows)");
+		for (int r = 0, n = o->nrows; r < n; r++) {
+			o->rows[o->nrows] = o->rows[r];
+			o->rows[o->nrows++].timing_off = true;
+		}
+	}
 	return 0;
 }
 
@@ -231,39 +246,62 @@ static double stage_median(const struct bench_opts *o, const struct transfer_res
 	return median(v, o->reps);
 }
 
+static double median_mbs(const struct bench_opts *o, const struct transfer_result *res, int row, int s,
+			 uint64_t tsc_khz)
+{
+	double mbs[1000];
+
+	for (int r = 0; r < o->reps; r++)
+		mbs[r] = (double)o->sizes[s] /
+			 ticks_to_ns(tsc_khz, (double)res[cell(o, row, s, r)].guest.guest_ticks) * 1e3;
+	return median(mbs, o->reps);
+}
+
 static void print_table(const struct bench_opts *o, const struct transfer_result *res, uint64_t tsc_khz)
 {
 	printf("\nThroughput, MB/s (MB = 10^6 bytes; median of %d; %s, %s, %s pages, %s frames)\n", o->reps,
 	       o->kind == PG_CMD_SEND ? "send" : "recv", o->cold ? "cold" : "warm",
 	       o->page_shift == PAGE_SHIFT_4K ? "4 KiB" : "2 MiB",
 	       o->frame_policy == PG_FRAMES_SCATTERED ? "scattered" : "contiguous");
-	printf("%-18s", "transport");
+	printf("%-22s", "transport");
 	for (int s = 0; s < o->nsizes; s++)
 		printf(" %9.6g MiB", (double)o->sizes[s] / (1 << 20));
 	printf("\n");
 	for (int row = 0; row < o->nrows; row++) {
-		printf("%-18s", o->rows[row].label);
+		printf("%-15s%-7s", o->rows[row].label, o->rows[row].timing_off ? " untimed" : "");
 		for (int s = 0; s < o->nsizes; s++) {
-			double mbs[1000];
 			bool ok = true;
 
 			for (int r = 0; r < o->reps; r++) {
 				const struct transfer_result *t = &res[cell(o, row, s, r)];
 
 				ok &= t->done && t->guest.status == PG_DB_OK;
-				mbs[r] = (double)o->sizes[s] / ticks_to_ns(tsc_khz, (double)t->guest.guest_ticks) * 1e3;
 			}
 			if (ok)
-				printf(" %13.1f", median(mbs, o->reps));
+				printf(" %13.1f", median_mbs(o, res, row, s, tsc_khz));
 			else
 				printf(" %13s", "FAILED");
 		}
 		printf("\n");
 	}
-	printf("%-18s %13.0f %13.0f %13.0f %13.0f   (Table 7.1, 1-4 MB)\n", "thesis basic", thesis[0][0],
+	printf("%-22s %13.0f %13.0f %13.0f %13.0f   (Table 7.1, 1-4 MB)\n", "thesis basic", thesis[0][0],
 	       thesis[0][1], thesis[0][2], thesis[0][3]);
-	printf("%-18s %13.0f %13.0f %13.0f %13.0f\n", "thesis extended", thesis[1][0], thesis[1][1], thesis[1][2],
+	printf("%-22s %13.0f %13.0f %13.0f %13.0f\n", "thesis extended", thesis[1][0], thesis[1][1], thesis[1][2],
 	       thesis[1][3]);
+}
+
+/* With --timing-overhead: throughput untimed / timed, per row and size. */
+static void print_overhead(const struct bench_opts *o, const struct transfer_result *res, uint64_t tsc_khz)
+{
+	int half = o->nrows / 2;
+
+	printf("\nStage-timing overhead: throughput with timing off / on (1.03 = timing costs 3%%)\n");
+	for (int row = 0; row < half; row++) {
+		printf("%-22s", o->rows[row].label);
+		for (int s = 0; s < o->nsizes; s++)
+			printf(" %13.3f", median_mbs(o, res, row + half, s, tsc_khz) / median_mbs(o, res, row, s, tsc_khz));
+		printf("\n");
+	}
 }
 
 static void print_stages(const struct bench_opts *o, const struct transfer_result *res, uint64_t tsc_khz,
@@ -274,7 +312,7 @@ static void print_stages(const struct bench_opts *o, const struct transfer_resul
 
 	printf("\nStages at %.6g MiB, median us per transfer (host TSC; exit/entry need KVM_VCPU_TSC_OFFSET, %s)\n",
 	       (double)o->sizes[s] / (1 << 20), backend);
-	printf("%-18s %10s", "transport", "total");
+	printf("%-22s %10s", "transport", "total");
 	for (size_t f = 0; f < 6; f++)
 		printf(" %10s", names[f]);
 	printf(" %9s %8s %7s\n", "doorbells", "pages", "faults");
@@ -284,7 +322,8 @@ static void print_stages(const struct bench_opts *o, const struct transfer_resul
 
 		for (int r = 0; r < o->reps; r++)
 			total[r] = ticks_to_ns(tsc_khz, (double)res[cell(o, row, s, r)].guest.guest_ticks);
-		printf("%-18s %10.1f", o->rows[row].label, median(total, o->reps) / 1e3);
+		printf("%-15s%-7s %10.1f", o->rows[row].label, o->rows[row].timing_off ? " untimed" : "",
+		       median(total, o->reps) / 1e3);
 		for (size_t f = 0; f < 6; f++)
 			printf(" %10.1f", stage_median(o, res, row, s, f, tsc_khz) / 1e3);
 		printf(" %9llu %8llu %7llu\n", (unsigned long long)first->t.doorbells,
@@ -298,8 +337,9 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 	int rc = parse_opts(argc, argv, &o);
 	size_t n, i = 0;
 	struct pg_cmd *cmds;
-	struct transfer_result *res;
+	struct transfer_result *res, *in_order;
 	struct session_options sopt;
+	size_t *order;
 	uint64_t tsc_khz = 0;
 	const char *backend = "";
 	char why[1200];
@@ -309,28 +349,38 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 	n = (size_t)o.nrows * (size_t)o.nsizes * (size_t)(o.warmup + o.reps);
 	cmds = calloc(n, sizeof(*cmds));
 	res = calloc(n, sizeof(*res));
-	for (int row = 0; row < o.nrows; row++)
-		for (int s = 0; s < o.nsizes; s++)
-			for (int r = 0; r < o.warmup + o.reps; r++)
-				cmds[i++] = (struct pg_cmd){ .kind = o.kind, .transport = o.rows[row].transport,
-							     .bytes = o.sizes[s], .offset = o.offset,
-							     .cold = o.cold,
-							     .page_shift = o.page_shift,
-							     .frame_policy = o.frame_policy,
-							     .translate = o.rows[row].translate, .frame_seed = 1,
-							     .data_seed = i };
+	in_order = calloc(n, sizeof(*in_order));
+	order = calloc(n, sizeof(*order));
+	/* rows take turns within each repetition, so slow drifts of the machine hit all alike */
+	for (int s = 0; s < o.nsizes; s++)
+		for (int r = 0; r < o.warmup + o.reps; r++)
+			for (int row = 0; row < o.nrows; row++) {
+				order[i] = cell(&o, row, s, r - o.warmup);
+				cmds[i] = (struct pg_cmd){ .kind = o.kind, .transport = o.rows[row].transport,
+							   .bytes = o.sizes[s], .offset = o.offset, .cold = o.cold,
+							   .page_shift = o.page_shift, .frame_policy = o.frame_policy,
+							   .translate = o.rows[row].translate,
+							   .timing_off = o.rows[row].timing_off, .frame_seed = 1,
+							   .data_seed = i };
+				i++;
+			}
 	sopt = (struct session_options){ .timing = o.timing };
-	if (session_run(cfg, &sopt, cmds, n, res, why, sizeof(why), &tsc_khz, &backend) != VM_DONE) {
+	if (session_run(cfg, &sopt, cmds, n, in_order, why, sizeof(why), &tsc_khz, &backend) != VM_DONE) {
 		fprintf(stderr, "pagegate bench: %s\n", why);
 		rc = 1;
 	} else {
+		for (i = 0; i < n; i++) {
+			res[order[i]] = in_order[i];
+			rc |= in_order[i].guest.status != PG_DB_OK;
+		}
 		print_table(&o, res, tsc_khz);
 		print_stages(&o, res, tsc_khz, backend);
-		for (i = 0; i < n; i++)
-			if (res[i].guest.status != PG_DB_OK)
-				rc = 1;
+		if (o.overhead)
+			print_overhead(&o, res, tsc_khz);
 	}
 	free(cmds);
 	free(res);
+	free(in_order);
+	free(order);
 	return rc;
 }

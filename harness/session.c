@@ -14,6 +14,7 @@ struct session {
 	struct transfer_result *results;
 	size_t n, next;
 	struct stage_times window; /* stage times of the last timed part */
+	bool timing;               /* the session's default */
 };
 
 static uint64_t session_sync(struct vcpu *v, uint64_t tag, void *ctx)
@@ -30,6 +31,7 @@ static uint64_t session_sync(struct vcpu *v, uint64_t tag, void *ctx)
 		if (gmem_write_gva(&v->vm->mem, cr3, r->rsi, &s->cmds[s->next], sizeof(struct pg_cmd)))
 			return PG_CTL_EFAULT;
 		s->engine.method = s->cmds[s->next].translate == XLATE_WALK ? XLATE_WALK : XLATE_KVM;
+		s->engine.timing = s->timing && !s->cmds[s->next].timing_off;
 		memset(&s->window, 0, sizeof(s->window));
 		s->next++;
 		return 1;
@@ -69,7 +71,7 @@ enum vm_outcome session_run(const struct vm_config *cfg, const struct session_op
 	c.params.mode = PG_MODE_SERVE;
 	vm = vm_create(&c);
 	engine_init(&s.engine, vm);
-	s.engine.timing = !opt || opt->timing;
+	s.timing = !opt || opt->timing;
 	if (opt && opt->max_op_bytes)
 		s.engine.max_op_bytes = opt->max_op_bytes;
 	memset(results, 0, n * sizeof(*results));

@@ -104,6 +104,8 @@ struct pg_cmd {
 	uint32_t page_shift;   /* buffer pages: PAGE_SHIFT_4K or PAGE_SHIFT_2M */
 	uint32_t frame_policy;
 	uint32_t translate;    /* host only: translation method */
+	uint32_t timing_off;   /* host only: no stage timing for this transfer */
+	uint32_t pad;
 	uint64_t frame_seed;
 	uint64_t data_seed;
 	struct pg_raw_doorbell raw;
