@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include "abi.h"
 #include "elfload.h"
+#include "testlib.h"
 
 #ifndef EM_AARCH64
 #define EM_AARCH64 183
@@ -153,15 +154,13 @@ static void test_bad_fields(void **state)
 
 static void test_real_guest_image(void **state)
 {
-	const char *dir = getenv("PAGEGATE_BUILD") ? getenv("PAGEGATE_BUILD") : "build";
-	char path[512];
+	const char *path = test_guest_path();
 	uint64_t entry = 0;
 	long size;
 	void *data;
 	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/guest-bench.elf", dir);
 	f = fopen(path, "rb");
 	if (!f)
 		fail_msg("cannot open %s (run the tests with `make test`)", path);

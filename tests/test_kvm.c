@@ -6,8 +6,6 @@
  * the command line's clear exit-2 answer when the KVM device is missing.  Without a
  * usable /dev/kvm the KVM tests are skipped, with the reason printed.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,14 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 #include <cmocka.h>
+#include "testlib.h"
 #include "vm.h"
 #include "x86.h"
 
-static char build_dir[256] = "build";
-static char guest_path[300];
-static char kvm_unusable[160];
+static bool kvm_usable;
 
 struct page_checks {
 	int calls, failures;
@@ -52,10 +48,10 @@ static uint64_t check_pages_hook(struct vcpu *v, uint64_t tag, void *ctx)
 
 static struct vm *boot(uint32_t mode, unsigned shift, unsigned policy, uint64_t arg0, struct page_checks *pc)
 {
-	struct vm_config cfg = { .mem_bytes = 256ull << 20, .guest_path = guest_path, .quiet = true };
+	struct vm_config cfg = { .mem_bytes = 256ull << 20, .guest_path = test_guest_path(), .quiet = true };
 	struct vm *vm;
 
-	if (kvm_unusable[0])
+	if (!kvm_usable)
 		skip();
 	cfg.params.mode = mode;
 	cfg.params.buf_page_shift = shift;
@@ -171,7 +167,7 @@ static void test_missing_kvm_device(void **state)
 	int status;
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "%s/pagegate --kvm-dev /nonexistent/kvm selftest 2>&1", build_dir);
+	snprintf(cmd, sizeof(cmd), "%s/pagegate --kvm-dev /nonexistent/kvm selftest 2>&1", test_build_dir());
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	n = fread(out, 1, sizeof(out) - 1, p);
@@ -185,15 +181,8 @@ static void test_missing_kvm_device(void **state)
 
 static int probe_kvm(void **state)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
 	(void)state;
-	if (fd < 0) {
-		snprintf(kvm_unusable, sizeof(kvm_unusable), "/dev/kvm: %s", strerror(errno));
-		printf("test_kvm: skipping the KVM tests: %s\n", kvm_unusable);
-	} else {
-		close(fd);
-	}
+	kvm_usable = test_kvm_usable("test_kvm");
 	return 0;
 }
 
@@ -208,8 +197,5 @@ int main(void)
 		cmocka_unit_test(test_scattered_frames_are_not_contiguous),
 	};
 
-	if (getenv("PAGEGATE_BUILD"))
-		snprintf(build_dir, sizeof(build_dir), "%s", getenv("PAGEGATE_BUILD"));
-	snprintf(guest_path, sizeof(guest_path), "%s/guest-bench.elf", build_dir);
 	return cmocka_run_group_tests_name("kvm", tests, probe_kvm, NULL);
 }

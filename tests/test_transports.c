@@ -7,7 +7,6 @@
  * and that the host's stage times add up to no more than the guest's total.  Malformed
  * doorbells get their error status and the VMM keeps serving.  Skipped without KVM.
  */
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,23 +14,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cmocka.h>
 #include "../harness/session.h"
 #include "../transports/basic/basic.h"
 #include "../transports/extended/extended.h"
 #include "../transports/ptcopy/ptcopy.h"
+#include "testlib.h"
 #include "x86.h"
 
 static const uint64_t sizes[] = { 1, 4095, 4096, 4097, 1 << 20, 4 << 20, (4 << 20) + 1, 9 << 20 };
 static const unsigned transport_ids[] = { BASIC_ID, EXTENDED_ID, PTCOPY_ID };
 static const uint32_t kinds[] = { PG_CMD_SEND, PG_CMD_RECV, PG_CMD_CALL };
-static char guest_path[300];
 static bool kvm_usable;
 
 static struct vm_config config(void)
 {
-	struct vm_config cfg = { .mem_bytes = 512ull << 20, .guest_path = guest_path, .quiet = true };
+	struct vm_config cfg = { .mem_bytes = 512ull << 20, .guest_path = test_guest_path(), .quiet = true };
 
 	cfg.params.buf_page_shift = PAGE_SHIFT_4K;
 	cfg.params.seed = 1;
@@ -235,14 +233,8 @@ static void test_timing_can_be_switched_off(void **state)
 
 static int probe_kvm(void **state)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
 	(void)state;
-	kvm_usable = fd >= 0;
-	if (fd < 0)
-		printf("test_transports: skipping: /dev/kvm cannot be opened\n");
-	else
-		close(fd);
+	kvm_usable = test_kvm_usable("test_transports");
 	return 0;
 }
 
@@ -256,8 +248,5 @@ int main(void)
 		cmocka_unit_test(test_2m_contiguous),
 		cmocka_unit_test(test_2m_scattered),
 	};
-	const char *dir = getenv("PAGEGATE_BUILD") ? getenv("PAGEGATE_BUILD") : "build";
-
-	snprintf(guest_path, sizeof(guest_path), "%s/guest-bench.elf", dir);
 	return cmocka_run_group_tests_name("transports", tests, probe_kvm, NULL);
 }

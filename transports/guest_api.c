@@ -50,12 +50,19 @@ int pg_ring(const struct pg_transport *t, uint64_t state, uint64_t addr, uint64_
 	return (int)r.status;
 }
 
+static uint64_t piece(const struct pg_transport *t, uint64_t addr, uint64_t left)
+{
+	if (t->piece)
+		return t->piece(addr, left);
+	return left < t->max_bytes ? left : t->max_bytes;
+}
+
 int pg_send(const struct pg_transport *t, uint32_t op, const void *buf, uint64_t len)
 {
 	uint64_t addr = (uint64_t)buf, done = 0;
 
 	while (done < len) {
-		uint64_t n = t->piece(addr + done, len - done), db_addr, extra;
+		uint64_t n = piece(t, addr + done, len - done), db_addr, extra;
 		struct ring r;
 
 		t->describe(addr + done, n, &db_addr, &extra);
@@ -87,7 +94,7 @@ int pg_receive(const struct pg_transport *t, uint32_t op, void *buf, uint64_t ca
 			*len = got;
 			return PG_DB_ENOMEM;
 		}
-		n = t->piece(addr + got, cap - got);
+		n = piece(t, addr + got, cap - got);
 		t->describe(addr + got, n, &db_addr, &extra);
 		r = doorbell(t, PG_DB_RECEIVE, db_addr, n, cap, op, extra);
 		if (r.status != PG_DB_OK)

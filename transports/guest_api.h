@@ -15,7 +15,10 @@
 struct pg_transport {
 	const char *name;
 	unsigned id;
-	/* Bytes the next doorbell covers, starting at guest-virtual addr with left to go. */
+	/* Most bytes one doorbell covers. */
+	uint64_t max_bytes;
+	/* Bytes the next doorbell covers, starting at guest-virtual addr with left to go;
+	 * NULL: min(left, max_bytes). */
 	uint64_t (*piece)(uint64_t addr, uint64_t left);
 	/* Describe [addr, addr + n) for the doorbell: its RDI and RCX. */
 	void (*describe)(uint64_t addr, uint64_t n, uint64_t *db_addr, uint64_t *extra);

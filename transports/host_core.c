@@ -105,6 +105,21 @@ int xfer_range(struct xfer *x, uint64_t gva, uint64_t bytes)
 	return PG_DB_OK;
 }
 
+int xfer_copy_pages(struct xfer *x, const uint64_t *gpas, uint64_t offset, uint64_t n)
+{
+	for (uint64_t i = 0; n; i++) {
+		uint64_t chunk = 4096 - offset < n ? 4096 - offset : n;
+		int status = xfer_copy(x, gpas[i] + offset, x->moved, chunk);
+
+		if (status != PG_DB_OK)
+			return status;
+		x->moved += chunk;
+		n -= chunk;
+		offset = 0;
+	}
+	return PG_DB_OK;
+}
+
 static uint64_t host_tsc_of(const struct vcpu *v, uint64_t guest_tsc)
 {
 	return guest_tsc - (uint64_t)v->tsc_offset;

@@ -61,6 +61,9 @@ int xfer_translate(struct xfer *x, uint64_t gva, uint64_t *gpa);
 /* Copy n bytes between guest-physical gpa and the host buffer at offset; PG_DB_EFAULT
  * if the range leaves guest RAM. */
 int xfer_copy(struct xfer *x, uint64_t gpa, uint64_t offset, uint64_t n);
+/* Copy n bytes laid over the 4 KiB pages gpas[0], gpas[1], ... starting `offset` bytes
+ * into the first, to or from the host buffer at x->moved; advances x->moved. */
+int xfer_copy_pages(struct xfer *x, const uint64_t *gpas, uint64_t offset, uint64_t n);
 /* Translate and copy the virtually contiguous range [gva + x->skip, gva + bytes) page by
  * page, timing both stages. */
 int xfer_range(struct xfer *x, uint64_t gva, uint64_t bytes);

@@ -4,15 +4,9 @@
 #include "../guest_api.h"
 #include "basic.h"
 
-static uint64_t basic_piece(uint64_t addr, uint64_t left)
-{
-	(void)addr;
-	return left < BASIC_PIECE_BYTES ? left : BASIC_PIECE_BYTES;
-}
-
 const struct pg_transport pg_transport_basic = {
 	.name = "basic",
 	.id = BASIC_ID,
-	.piece = basic_piece,
+	.max_bytes = BASIC_PIECE_BYTES,
 	.describe = pg_describe_range,
 };

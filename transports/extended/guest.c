@@ -27,6 +27,7 @@ static void extended_describe(uint64_t addr, uint64_t n, uint64_t *db_addr, uint
 const struct pg_transport pg_transport_extended = {
 	.name = "extended",
 	.id = EXTENDED_ID,
+	.max_bytes = EXTENDED_MAX_BYTES,
 	.piece = extended_piece,
 	.describe = extended_describe,
 };

@@ -28,7 +28,7 @@ static int extended_move(struct xfer *x, const struct doorbell *db)
 	static uint64_t gpas[EXTENDED_MAX_ENTRIES];
 	uint64_t entries = db->extra & 0xffffffff, offset = db->extra >> 32;
 	uint64_t first = (x->skip + offset) >> 12, last = (db->bytes + offset + 4095) >> 12, page;
-	uint64_t t0 = xfer_now(x), t1;
+	uint64_t t0 = xfer_now(x), t1, end;
 	int status;
 
 	if ((db->addr & 4095) || entries == 0 || entries > EXTENDED_MAX_ENTRIES || offset >= 4096 ||
@@ -44,13 +44,13 @@ static int extended_move(struct xfer *x, const struct doorbell *db)
 	t1 = xfer_now(x);
 	x->t->translate += t1 - t0;
 	x->moved = x->skip;
-	for (uint64_t p = first; p < page; p++) {
-		uint64_t start = p == 0 ? offset : 0, end = p + 1 == last ? (db->bytes + offset - 1) % 4096 + 1 : 4096;
-		int rc = xfer_copy(x, gpas[p] + start, x->moved, end - start);
+	end = (page << 12) > offset ? (page << 12) - offset : 0; /* bytes the translated pages cover */
+	end = end < db->bytes ? end : db->bytes;
+	if (end > x->skip) {
+		int rc = xfer_copy_pages(x, &gpas[first], (x->skip + offset) & 4095, end - x->skip);
 
 		if (rc != PG_DB_OK)
 			return rc;
-		x->moved += end - start;
 	}
 	x->t->copy += xfer_now(x) - t1;
 	return status;

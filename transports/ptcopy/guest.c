@@ -4,15 +4,9 @@
 #include "../guest_api.h"
 #include "ptcopy.h"
 
-static uint64_t ptcopy_piece(uint64_t addr, uint64_t left)
-{
-	(void)addr;
-	return left < PTCOPY_MAX_BYTES ? left : PTCOPY_MAX_BYTES;
-}
-
 const struct pg_transport pg_transport_ptcopy = {
 	.name = "ptcopy",
 	.id = PTCOPY_ID,
-	.piece = ptcopy_piece,
+	.max_bytes = PTCOPY_MAX_BYTES,
 	.describe = pg_describe_range,
 };

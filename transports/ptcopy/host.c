@@ -46,26 +46,9 @@ static int translate_region(struct xfer *x, uint64_t va, uint64_t end, uint64_t 
 		}
 		if (st != PTW_OK || !w.user || (x->to_guest && !w.writable))
 			return PG_DB_EFAULT;
-		gpas[(p >> 12) - (va >> 12)] = w.gpa;
+		gpas[(p >> 12) - (va >> 12)] = w.gpa & ~4095ull;
 		x->t->pages++;
 		*done = ((p & ~4095ull) + 4096 < end ? (p & ~4095ull) + 4096 : end) - va;
-	}
-	return PG_DB_OK;
-}
-
-static int copy_region(struct xfer *x, uint64_t va, uint64_t n, const uint64_t *gpas, bool large)
-{
-	if (large)
-		return xfer_copy(x, gpas[0], x->moved, n);
-	for (uint64_t p = va; p < va + n;) {
-		uint64_t chunk = 4096 - (p & 4095);
-		int rc;
-
-		chunk = chunk < va + n - p ? chunk : va + n - p;
-		rc = xfer_copy(x, gpas[(p >> 12) - (va >> 12)], x->moved + (p - va), chunk);
-		if (rc != PG_DB_OK)
-			return rc;
-		p += chunk;
 	}
 	return PG_DB_OK;
 }
@@ -83,11 +66,15 @@ static int ptcopy_move(struct xfer *x, const struct doorbell *db)
 
 		t1 = xfer_now(x);
 		x->t->translate += t1 - t0;
-		rc = copy_region(x, va, done, gpas, large);
+		if (large) {
+			rc = xfer_copy(x, gpas[0], x->moved, done);
+			x->moved += rc == PG_DB_OK ? done : 0;
+		} else {
+			rc = xfer_copy_pages(x, gpas, va & 4095, done);
+		}
 		x->t->copy += xfer_now(x) - t1;
 		if (rc != PG_DB_OK)
 			return rc;
-		x->moved += done;
 		if (status != PG_DB_OK)
 			return status;
 	}
