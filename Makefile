@@ -7,7 +7,7 @@ SAN ?= 0
 BUILD := $(if $(filter 1,$(SAN)),build-san,build)
 
 WARN := -Wall -Wextra -Werror
-HOST_CFLAGS := -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -MMD -MP
+HOST_CFLAGS := -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -MMD -MP -I$(BUILD)/gen
 HOST_LDFLAGS :=
 ifeq ($(SAN),1)
 HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -29,7 +29,8 @@ TRANSPORT_HOST_SRCS := transports/host_core.c transports/handlers.c transports/r
 	$(foreach t,$(TRANSPORTS),transports/$(t)/host.c)
 TRANSPORT_GUEST_SRCS := transports/guest_api.c transports/guest_registry.c \
 	$(foreach t,$(TRANSPORTS),transports/$(t)/guest.c)
-HARNESS_SRCS := harness/session.c harness/bench.c
+HARNESS_SRCS := harness/session.c harness/bench.c harness/stats.c harness/csv.c harness/dataset.c \
+	harness/pin.c harness/table.c
 GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench/kernel/paging.c \
 	guest-bench/kernel/frames.c guest-bench/lib/string.c guest-bench/lib/printf.c \
 	guest-bench/user/start.c guest-bench/user/selftest.c guest-bench/user/serve.c \
@@ -45,11 +46,24 @@ SHARED_GUEST_OBJS := $(call host_obj,$(SHARED_GUEST_SRCS))
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_NAMES))
 
-.PHONY: all test run-tests san clean
+.PHONY: all test run-tests san clean FORCE
 all: $(BUILD)/pagegate $(BUILD)/guest-bench.elf
 
+HOST_LIBS := -lhwloc -lm
+
 $(BUILD)/pagegate: $(MAIN_OBJS) $(BUILD)/libpagegate.a
-	$(CC) $(HOST_LDFLAGS) -o $@ $^
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+# The git revision the binary is built from, for the datasets' metadata; rewritten only
+# when it changes.
+$(BUILD)/gen/git.h: FORCE
+	@mkdir -p $(dir $@)
+	@sha=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
+	dirty=$$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo 1 || echo 0); \
+	printf '#define PG_GIT_SHA "%s"\n#define PG_GIT_DIRTY %s\n' "$$sha" "$$dirty" > $@.tmp; \
+	cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+$(BUILD)/host/harness/dataset.o: $(BUILD)/gen/git.h
+FORCE:
 
 $(BUILD)/libpagegate.a: $(VMM_OBJS) $(SHARED_GUEST_OBJS)
 	@rm -f $@
@@ -72,7 +86,7 @@ $(BUILD)/guest/%.o: %.S
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libpagegate.a
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -Ivmm-min -o $@ $< $(BUILD)/libpagegate.a $(HOST_LDFLAGS) -lcmocka
+	$(CC) $(HOST_CFLAGS) -Ivmm-min -o $@ $< $(BUILD)/libpagegate.a $(HOST_LDFLAGS) $(HOST_LIBS) -lcmocka
 
 # The one test command (README.md): installs missing packages when root, builds, then
 # runs every test binary, normal build and ASan+UBSan build; KVM tests skip with a

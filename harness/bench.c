@@ -1,114 +1,63 @@
 /*
- * `pagegate bench`: transfers of 1-4 MiB (or --sizes) through each transport in one
- * boot, printed in the layout of the thesis's Table 7.1 (rows: transports; columns:
- * sizes; MB/s with MB = 10^6 bytes, median over --reps of the guest-timed transfer)
- * beside the thesis's own numbers, then each row's per-stage medians at the largest
- * size: where the time goes.  Options may stay few here; the harness grows them.
+ * `pagegate bench`: a sweep over transports x translation x direction x fault x page
+ * size x frame policy x sizes in one boot, after a calibration (null-doorbell round trip
+ * in the guest, memcpy bandwidth on the host).  Repetitions of all configurations of a
+ * size take turns, so slow drifts of the machine hit every configuration alike.  Each
+ * measured repetition goes to the dataset as it finishes; at the end (or on Ctrl-C) the
+ * Table 7.1 view of the dataset is printed.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../transports/basic/basic.h"
-#include "../transports/extended/extended.h"
-#include "../transports/ptcopy/ptcopy.h"
+#include <time.h>
+#include <unistd.h>
+#include "../transports/transport.h"
 #include "../vmm-min/x86.h"
 #include "bench.h"
+#include "dataset.h"
+#include "pin.h"
 #include "session.h"
+#include "stats.h"
+#include "table.h"
 
-#define MAX_ROWS 8
-#define MAX_SIZES 16
-
-struct row {
-	const char *label;
-	unsigned transport;
-	unsigned translate;
-	bool timing_off;
-};
-
-static const struct row all_rows[] = {
-	{ "basic", BASIC_ID, XLATE_KVM, false },
-	{ "extended(kvm)", EXTENDED_ID, XLATE_KVM, false },
-	{ "extended(walk)", EXTENDED_ID, XLATE_WALK, false },
-	{ "ptcopy", PTCOPY_ID, XLATE_KVM, false },
-};
-
-/* Thesis Table 7.1, MB/s at 1-4 MB. */
-static const double thesis[2][4] = { { 78, 83, 85, 80 }, { 121, 126, 132, 134 } };
+#define MAX_LIST 32
+#define MAX_CONFIGS 4096
+#define CALIBRATION_RINGS 1000
 
 struct bench_opts {
-	struct row rows[MAX_ROWS];
-	int nrows;
-	uint64_t sizes[MAX_SIZES];
+	const char *transports[MAX_LIST], *translates[MAX_LIST];
+	int ntransports, ntranslates;
+	uint64_t sizes[MAX_LIST * 4];
 	int nsizes;
 	int reps, warmup;
-	uint32_t kind, cold, page_shift, frame_policy;
+	bool send, recv, warm, cold, pages_4k, pages_2m, contiguous, scattered;
 	uint64_t offset;
-	bool timing, overhead;
+	bool timing, quiet;
+	const char *pin, *out;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pagegate [global options] bench [options]\n"
-		"  --transport LIST   rows: basic,extended(kvm),extended(walk),ptcopy (default: all;\n"
-		"                     'extended' means both translation methods)\n"
-		"  --sizes LIST       transfer sizes, K/M/G suffixes (default 1M,2M,3M,4M)\n"
-		"  --reps N           measured repetitions per cell (default 5)\n"
-		"  --warmup N         unmeasured repetitions first (default 1)\n"
-		"  --direction D      send | recv (default send)\n"
-		"  --fault F          warm | cold (default warm)\n"
-		"  --pages P          4k | 2m guest pages (default 4k)\n"
-		"  --frames F         contiguous | scattered (default scattered)\n"
-		"  --offset N         buffer start within its page, bytes (default 0)\n"
-		"  --no-timing        stage timing off\n"
-		"  --timing-overhead  every row twice, timing on and off in alternate repetitions;\n"
-		"                     prints the throughput ratio off/on\n");
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	uint64_t v = strtoull(s, &end, 10);
-
-	if (end == s)
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		v <<= 30, end++;
-	*out = v;
-	return *end || v == 0 ? -1 : 0;
-}
-
-static int add_rows(struct bench_opts *o, const char *name)
-{
-	int added = 0;
-
-	for (size_t i = 0; i < sizeof(all_rows) / sizeof(all_rows[0]); i++)
-		if (!strcmp(all_rows[i].label, name) ||
-		    (!strncmp(all_rows[i].label, name, strlen(name)) && all_rows[i].label[strlen(name)] == '(')) {
-			if (o->nrows == MAX_ROWS)
-				return -1;
-			o->rows[o->nrows++] = all_rows[i];
-			added++;
-		}
-	return added ? 0 : -1;
-}
-
-static int parse_list(char *list, int (*each)(struct bench_opts *, const char *), struct bench_opts *o)
-{
-	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
-		if (each(o, tok))
-			return -1;
-	return 0;
-}
-
-static int add_size(struct bench_opts *o, const char *s)
-{
-	return o->nsizes == MAX_SIZES || parse_size(s, &o->sizes[o->nsizes++]) ? -1 : 0;
+		"  --transport LIST  basic,extended,ptcopy (default: all)\n"
+		"  --translate LIST  kvm,walk: per-page method of basic and extended (default:\n"
+		"                    basic kvm, extended kvm and walk; ptcopy copies leaf tables)\n"
+		"  --sizes LIST      sizes with K/M/G suffixes, or a doubling range A..B\n"
+		"                    (default 1M,2M,3M,4M; e.g. 4K..64M)\n"
+		"  --reps N          measured repetitions per configuration (default 5)\n"
+		"  --warmup N        unmeasured repetitions first (default 1)\n"
+		"  --direction D     send, recv or both (default send)\n"
+		"  --fault LIST      warm,cold (default warm)\n"
+		"  --pages LIST      4k,2m guest pages (default 4k)\n"
+		"  --frames LIST     contiguous,scattered (default scattered)\n"
+		"  --offset N        buffer start within its page, bytes (default 0)\n"
+		"  --pin SPEC        auto (last PU), none, or a PU number (default auto)\n"
+		"  --out DIR         dataset folder (default datasets/runs/<UTC time>-<git sha>)\n"
+		"  --no-timing       stage timing off (to measure its overhead)\n"
+		"  --quiet           no progress line and no table\n");
 }
 
 static int bad(const char *opt, const char *value)
@@ -117,72 +66,160 @@ static int bad(const char *opt, const char *value)
 	return 2;
 }
 
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	uint64_t v = strtoull(s, &end, 10);
+
+	if (end == s || *s == '-')
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	*out = v;
+	return *end || v == 0 || v > (512ull << 20) ? -1 : 0;
+}
+
+static int parse_sizes(struct bench_opts *o, char *list)
+{
+	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		char *dots = strstr(tok, "..");
+		uint64_t a, b;
+
+		if (!dots) {
+			if (o->nsizes == MAX_LIST * 4 || parse_size(tok, &o->sizes[o->nsizes++]))
+				return -1;
+			continue;
+		}
+		*dots = 0;
+		if (parse_size(tok, &a) || parse_size(dots + 2, &b) || a > b)
+			return -1;
+		for (uint64_t v = a; v <= b; v *= 2)
+			if (o->nsizes == MAX_LIST * 4)
+				return -1;
+			else
+				o->sizes[o->nsizes++] = v;
+	}
+	return 0;
+}
+
+/* Split a list into words each of which must be one of `allowed`. */
+static int parse_words(char *list, const char *const *allowed, const char **out, int *n)
+{
+	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		int ok = 0;
+
+		for (int i = 0; allowed[i]; i++)
+			ok |= !strcmp(tok, allowed[i]);
+		if (!ok || *n == MAX_LIST)
+			return -1;
+		out[(*n)++] = tok;
+	}
+	return *n ? 0 : -1;
+}
+
+static bool has(const char *const *list, int n, const char *word)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(list[i], word))
+			return true;
+	return false;
+}
+
+/* A two-value axis given as a list: sets *a and/or *b. */
+static int parse_pair(char *list, const char *a_name, const char *b_name, bool *a, bool *b)
+{
+	const char *allowed[] = { a_name, b_name, NULL }, *words[MAX_LIST];
+	int n = 0;
+
+	if (parse_words(list, allowed, words, &n))
+		return -1;
+	*a = has(words, n, a_name);
+	*b = has(words, n, b_name);
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option opts[] = {
-		{ "transport", required_argument, 0, 't' }, { "sizes", required_argument, 0, 's' },
-		{ "reps", required_argument, 0, 'r' },      { "warmup", required_argument, 0, 'w' },
-		{ "direction", required_argument, 0, 'd' }, { "fault", required_argument, 0, 'f' },
-		{ "pages", required_argument, 0, 'p' },     { "frames", required_argument, 0, 'F' },
-		{ "no-timing", no_argument, 0, 'n' },       { "offset", required_argument, 0, 'o' },
-		{ "timing-overhead", no_argument, 0, 'O' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
+		{ "transport", required_argument, 0, 't' }, { "translate", required_argument, 0, 'x' },
+		{ "sizes", required_argument, 0, 's' },     { "reps", required_argument, 0, 'r' },
+		{ "warmup", required_argument, 0, 'w' },    { "direction", required_argument, 0, 'd' },
+		{ "fault", required_argument, 0, 'f' },     { "pages", required_argument, 0, 'p' },
+		{ "frames", required_argument, 0, 'F' },    { "offset", required_argument, 0, 'o' },
+		{ "pin", required_argument, 0, 'P' },       { "out", required_argument, 0, 'O' },
+		{ "no-timing", no_argument, 0, 'n' },       { "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
 	};
+	static const char *const transport_names[] = { "basic", "extended", "ptcopy", NULL };
+	static const char *const translate_names[] = { "kvm", "walk", NULL };
+	char *end;
 	int c;
 
-	*o = (struct bench_opts){ .reps = 5, .warmup = 1, .kind = PG_CMD_SEND, .page_shift = PAGE_SHIFT_4K,
-				  .frame_policy = PG_FRAMES_SCATTERED, .timing = true };
+	*o = (struct bench_opts){ .reps = 5, .warmup = 1, .send = true, .warm = true, .pages_4k = true,
+				  .scattered = true, .timing = true, .pin = "auto" };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (parse_list(optarg, add_rows, o))
+			if (parse_words(optarg, transport_names, o->transports, &o->ntransports))
 				return bad("--transport", optarg);
 			break;
+		case 'x':
+			if (parse_words(optarg, translate_names, o->translates, &o->ntranslates))
+				return bad("--translate", optarg);
+			break;
 		case 's':
-			if (parse_list(optarg, add_size, o))
+			if (parse_sizes(o, optarg))
 				return bad("--sizes", optarg);
 			break;
 		case 'r':
-			o->reps = atoi(optarg);
-			if (o->reps < 1 || o->reps > 1000)
+			o->reps = (int)strtol(optarg, &end, 10);
+			if (*end || o->reps < 1 || o->reps > 1000)
 				return bad("--reps", optarg);
 			break;
 		case 'w':
-			o->warmup = atoi(optarg);
-			if (o->warmup < 0 || o->warmup > 100)
+			o->warmup = (int)strtol(optarg, &end, 10);
+			if (*end || o->warmup < 0 || o->warmup > 100)
 				return bad("--warmup", optarg);
 			break;
 		case 'd':
-			if (strcmp(optarg, "send") && strcmp(optarg, "recv"))
+			if (!strcmp(optarg, "both"))
+				o->send = o->recv = true;
+			else if (parse_pair(optarg, "send", "recv", &o->send, &o->recv))
 				return bad("--direction", optarg);
-			o->kind = strcmp(optarg, "send") ? PG_CMD_RECV : PG_CMD_SEND;
 			break;
 		case 'f':
-			if (strcmp(optarg, "warm") && strcmp(optarg, "cold"))
+			if (parse_pair(optarg, "warm", "cold", &o->warm, &o->cold))
 				return bad("--fault", optarg);
-			o->cold = !strcmp(optarg, "cold");
 			break;
 		case 'p':
-			if (strcmp(optarg, "4k") && strcmp(optarg, "2m"))
+			if (parse_pair(optarg, "4k", "2m", &o->pages_4k, &o->pages_2m))
 				return bad("--pages", optarg);
-			o->page_shift = strcmp(optarg, "4k") ? PAGE_SHIFT_2M : PAGE_SHIFT_4K;
 			break;
 		case 'F':
-			if (strcmp(optarg, "contiguous") && strcmp(optarg, "scattered"))
+			if (parse_pair(optarg, "contiguous", "scattered", &o->contiguous, &o->scattered))
 				return bad("--frames", optarg);
-			o->frame_policy = strcmp(optarg, "contiguous") ? PG_FRAMES_SCATTERED : PG_FRAMES_CONTIGUOUS;
+			break;
+		case 'o':
+			o->offset = strtoull(optarg, &end, 10);
+			if (*end || end == optarg || o->offset >= 4096)
+				return bad("--offset", optarg);
+			break;
+		case 'P':
+			o->pin = optarg;
+			break;
+		case 'O':
+			o->out = optarg;
 			break;
 		case 'n':
 			o->timing = false;
 			break;
-		case 'O':
-			o->overhead = true;
-			break;
-		case 'o':
-			if (parse_size(optarg, &o->offset) || o->offset >= 4096)
-				return bad("--offset", optarg);
+		case 'q':
+			o->quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -194,193 +231,298 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	}
 	if (optind < argc)
 		return bad("arguments", argv[optind]);
-	if (!o->nrows)
-		for (size_t i = 0; i < sizeof(all_rows) / sizeof(all_rows[0]); i++)
-			o->rows[o->nrows++] = all_rows[i];
 	if (!o->nsizes)
 		for (int i = 1; i <= 4; i++)
 			o->sizes[o->nsizes++] = (uint64_t)i << 20;
-	if (o->overhead) {
-		if (2 * o->nrows > MAX_ROWS)
-			return bad("--timing-overhead", "(too many rows)");
-		for (int r = 0, n = o->nrows; r < n; r++) {
-			o->rows[o->nrows] = o->rows[r];
-			o->rows[o->nrows++].timing_off = true;
-		}
-	}
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* The transport x translation rows, in table order. */
+static int rows(const struct bench_opts *o, struct config *out)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	static const struct {
+		const char *transport, *translate;
+		unsigned xl;
+		bool by_default;
+	} all[] = {
+		{ "basic", "kvm", XLATE_KVM, true },       { "basic", "walk", XLATE_WALK, false },
+		{ "extended", "kvm", XLATE_KVM, true },    { "extended", "walk", XLATE_WALK, true },
+		{ "ptcopy", "leafcopy", XLATE_KVM, true },
+	};
+	int n = 0;
 
-	return x < y ? -1 : x > y;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		bool per_page = strcmp(all[i].transport, "ptcopy");
+		const struct transport_ops *t = transport_by_name(all[i].transport);
+
+		if (o->ntransports && !has(o->transports, o->ntransports, all[i].transport))
+			continue;
+		if (per_page && (o->ntranslates ? !has(o->translates, o->ntranslates, all[i].translate)
+						: !all[i].by_default))
+			continue;
+		out[n] = (struct config){ .transport = t->name, .transport_id = t->id, .translate = all[i].translate,
+					  .translate_id = all[i].xl, .max_per_doorbell = t->max_bytes_per_doorbell };
+		if (per_page)
+			snprintf(out[n].label, sizeof(out[n].label), "%s(%s)", t->name, all[i].translate);
+		else
+			snprintf(out[n].label, sizeof(out[n].label), "%s", t->name);
+		n++;
+	}
+	return n;
 }
 
-static double median(double *v, int n)
+/* Configurations ordered size-major, so one size's repetitions can take turns. */
+static size_t build_configs(const struct bench_opts *o, struct config *configs)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+	struct config row[8];
+	int nrows = rows(o, row);
+	size_t n = 0;
 
-/* Result index of (row, size, rep) with warm-up repetitions first. */
-static size_t cell(const struct bench_opts *o, int row, int size, int rep)
-{
-	return ((size_t)row * (size_t)o->nsizes + (size_t)size) * (size_t)(o->warmup + o->reps) +
-	       (size_t)(o->warmup + rep);
-}
-
-static double ticks_to_ns(uint64_t tsc_khz, double ticks)
-{
-	return ticks * 1e6 / (double)tsc_khz;
-}
-
-static double stage_median(const struct bench_opts *o, const struct transfer_result *res, int row, int size,
-			   size_t field, uint64_t tsc_khz)
-{
-	double v[1000];
-
-	for (int r = 0; r < o->reps; r++)
-		v[r] = ticks_to_ns(tsc_khz, (double)((const uint64_t *)&res[cell(o, row, size, r)].t)[field]);
-	return median(v, o->reps);
-}
-
-static double median_mbs(const struct bench_opts *o, const struct transfer_result *res, int row, int s,
-			 uint64_t tsc_khz)
-{
-	double mbs[1000];
-
-	for (int r = 0; r < o->reps; r++)
-		mbs[r] = (double)o->sizes[s] /
-			 ticks_to_ns(tsc_khz, (double)res[cell(o, row, s, r)].guest.guest_ticks) * 1e3;
-	return median(mbs, o->reps);
-}
-
-static void print_table(const struct bench_opts *o, const struct transfer_result *res, uint64_t tsc_khz)
-{
-	printf("\nThroughput, MB/s (MB = 10^6 bytes; median of %d; %s, %s, %s pages, %s frames)\n", o->reps,
-	       o->kind == PG_CMD_SEND ? "send" : "recv", o->cold ? "cold" : "warm",
-	       o->page_shift == PAGE_SHIFT_4K ? "4 KiB" : "2 MiB",
-	       o->frame_policy == PG_FRAMES_SCATTERED ? "scattered" : "contiguous");
-	printf("%-22s", "transport");
 	for (int s = 0; s < o->nsizes; s++)
-		printf(" %9.6g MiB", (double)o->sizes[s] / (1 << 20));
-	printf("\n");
-	for (int row = 0; row < o->nrows; row++) {
-		printf("%-15s%-7s", o->rows[row].label, o->rows[row].timing_off ? " untimed" : "");
-		for (int s = 0; s < o->nsizes; s++) {
-			bool ok = true;
+		for (int d = 0; d < 2; d++)
+			for (int f = 0; f < 2; f++)
+				for (int p = 0; p < 2; p++)
+					for (int fr = 0; fr < 2; fr++)
+						for (int r = 0; r < nrows; r++) {
+							struct config *c = &configs[n];
 
-			for (int r = 0; r < o->reps; r++) {
-				const struct transfer_result *t = &res[cell(o, row, s, r)];
+							if (!(d ? o->recv : o->send) || !(f ? o->cold : o->warm) ||
+							    !(p ? o->pages_2m : o->pages_4k) ||
+							    !(fr ? o->scattered : o->contiguous) || n == MAX_CONFIGS)
+								continue;
+							*c = row[r];
+							c->direction = d ? "recv" : "send";
+							c->kind = d ? PG_CMD_RECV : PG_CMD_SEND;
+							c->cold = f;
+							c->page_shift = p ? PAGE_SHIFT_2M : PAGE_SHIFT_4K;
+							c->frame_policy = fr ? PG_FRAMES_SCATTERED : PG_FRAMES_CONTIGUOUS;
+							c->offset = o->offset;
+							c->bytes = o->sizes[s];
+							c->timing_off = !o->timing;
+							n++;
+						}
+	return n;
+}
 
-				ok &= t->done && t->guest.status == PG_DB_OK;
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static double host_memcpy_gbps(void)
+{
+	size_t len = 4 << 20;
+	char *a = malloc(len), *b = malloc(len);
+	double best[15];
+
+	memset(a, 1, len);
+	memset(b, 2, len);
+	for (int i = 0; i < 15; i++) {
+		double t0 = now_s();
+
+		memcpy(i % 2 ? a : b, i % 2 ? b : a, len);
+		best[i] = (double)len / ((now_s() - t0) * 1e9);
+	}
+	free(a);
+	free(b);
+	return stats_median(best, 15);
+}
+
+struct sweep {
+	const struct bench_opts *o;
+	struct config *configs;
+	size_t nconfigs;
+	struct pg_cmd *cmds;
+	size_t *cmd_config; /* per command: its configuration */
+	int *cmd_rep;       /* per command: repetition, -1 for warm-up and calibration */
+	size_t ncmds;
+	struct dataset *ds;
+	struct run_info info;
+	struct pin_info pin;
+	char dir[512], cmdline[1024], err[640];
+	double started;
+	int failures;
+};
+
+static void progress(const struct sweep *sw, size_t done)
+{
+	double elapsed = now_s() - sw->started, eta = elapsed / (double)done * (double)(sw->ncmds - done);
+
+	fprintf(stderr, "\r  transfer %zu of %zu, configuration %zu of %zu, elapsed %.0f s, ETA %.0f s   ", done,
+		sw->ncmds, sw->cmd_config[done - 1] + 1, sw->nconfigs, elapsed, eta);
+	if (done == sw->ncmds)
+		fputc('\n', stderr);
+}
+
+static struct sample to_sample(const struct sweep *sw, const struct transfer_result *r, size_t i)
+{
+	double ns_per_tick = 1e6 / (double)r->tsc_khz, stages = 0;
+	const uint64_t *ticks = &r->t.exit; /* exit .. entry, in struct order */
+	struct sample s = { .config = sw->cmd_config[i], .rep = sw->cmd_rep[i], .status = r->guest.status,
+			    .doorbells = r->t.doorbells, .pages = r->t.pages, .faults = r->t.faults };
+	const struct config *c = &sw->configs[s.config];
+
+	s.total_ns = (double)r->guest.guest_ticks * ns_per_tick;
+	s.mbps = (double)c->bytes / s.total_ns * 1e3;
+	for (int st = 0; st < NR_STAGES; st++) {
+		s.stage_ns[st] = (double)ticks[st] * ns_per_tick;
+		stages += s.stage_ns[st];
+	}
+	s.guest_ns = s.total_ns - stages;
+	s.bound_ns = dataset_bound_ns(c, &sw->info.cal);
+	s.pct_of_bound = 100.0 * s.bound_ns / s.total_ns;
+	return s;
+}
+
+static void on_result(const struct transfer_result *r, size_t i, void *ctx)
+{
+	struct sweep *sw = ctx;
+	struct sample s;
+
+	if (i == 0) { /* the calibration */
+		sw->info.cal.doorbell_ns = (double)r->guest.guest_ticks * 1e6 / (double)r->tsc_khz;
+		sw->info.tsc_khz = r->tsc_khz;
+		sw->ds = dataset_create(sw->dir, sw->configs, sw->nconfigs, sw->o->reps, &sw->info, sw->err,
+					sizeof(sw->err));
+		if (!sw->ds)
+			vm_stop_requested = 1;
+		return;
+	}
+	if (!sw->o->quiet && isatty(2))
+		progress(sw, i + 1);
+	if (sw->cmd_rep[i] < 0 || !sw->ds)
+		return;
+	s = to_sample(sw, r, i);
+	sw->failures += s.status != PG_DB_OK;
+	if (dataset_add(sw->ds, &s)) {
+		snprintf(sw->err, sizeof(sw->err), "cannot write to the dataset in %s", sw->dir);
+		vm_stop_requested = 1;
+	}
+}
+
+/* Calibration first, then per size: warm-up and measured repetitions, every
+ * configuration of the size taking its turn in each. */
+static void build_commands(struct sweep *sw)
+{
+	const struct bench_opts *o = sw->o;
+	size_t n = 1, first = 0;
+
+	sw->cmds[0] = (struct pg_cmd){ .kind = PG_CMD_NULL_RINGS, .transport = sw->configs[0].transport_id,
+				       .bytes = CALIBRATION_RINGS };
+	sw->cmd_rep[0] = -1;
+	while (first < sw->nconfigs) {
+		size_t last = first;
+
+		while (last < sw->nconfigs && sw->configs[last].bytes == sw->configs[first].bytes)
+			last++;
+		for (int r = -o->warmup; r < o->reps; r++)
+			for (size_t c = first; c < last; c++) {
+				const struct config *cf = &sw->configs[c];
+
+				sw->cmds[n] = (struct pg_cmd){
+					.kind = cf->kind, .transport = cf->transport_id, .bytes = cf->bytes,
+					.offset = cf->offset, .cold = cf->cold, .page_shift = cf->page_shift,
+					.frame_policy = cf->frame_policy, .translate = cf->translate_id,
+					.timing_off = cf->timing_off, .frame_seed = 1, .data_seed = n,
+				};
+				sw->cmd_config[n] = c;
+				sw->cmd_rep[n++] = r;
 			}
-			if (ok)
-				printf(" %13.1f", median_mbs(o, res, row, s, tsc_khz));
-			else
-				printf(" %13s", "FAILED");
-		}
-		printf("\n");
+		first = last;
 	}
-	printf("%-22s %13.0f %13.0f %13.0f %13.0f   (Table 7.1, 1-4 MB)\n", "thesis basic", thesis[0][0],
-	       thesis[0][1], thesis[0][2], thesis[0][3]);
-	printf("%-22s %13.0f %13.0f %13.0f %13.0f\n", "thesis extended", thesis[1][0], thesis[1][1], thesis[1][2],
-	       thesis[1][3]);
+	sw->ncmds = n;
 }
 
-/* With --timing-overhead: throughput untimed / timed, per row and size. */
-static void print_overhead(const struct bench_opts *o, const struct transfer_result *res, uint64_t tsc_khz)
+static void stop_on_signal(int sig)
 {
-	int half = o->nrows / 2;
-
-	printf("\nStage-timing overhead: throughput with timing off / on (1.03 = timing costs 3%%)\n");
-	for (int row = 0; row < half; row++) {
-		printf("%-22s", o->rows[row].label);
-		for (int s = 0; s < o->nsizes; s++)
-			printf(" %13.3f", median_mbs(o, res, row + half, s, tsc_khz) / median_mbs(o, res, row, s, tsc_khz));
-		printf("\n");
-	}
+	(void)sig;
+	vm_stop_requested = 1;
 }
 
-static void print_stages(const struct bench_opts *o, const struct transfer_result *res, uint64_t tsc_khz,
-			 const char *backend)
+static void read_cmdline(char *out, size_t cap)
 {
-	static const char *const names[] = { "exit", "translate", "fault", "copy", "handler", "entry" };
-	int s = o->nsizes - 1;
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	size_t n = f ? fread(out, 1, cap - 1, f) : 0;
 
-	printf("\nStages at %.6g MiB, median us per transfer (host TSC; exit/entry need KVM_VCPU_TSC_OFFSET, %s)\n",
-	       (double)o->sizes[s] / (1 << 20), backend);
-	printf("%-22s %10s", "transport", "total");
-	for (size_t f = 0; f < 6; f++)
-		printf(" %10s", names[f]);
-	printf(" %9s %8s %7s\n", "doorbells", "pages", "faults");
-	for (int row = 0; row < o->nrows; row++) {
-		double total[1000];
-		const struct transfer_result *first = &res[cell(o, row, s, 0)];
+	for (size_t i = 0; i + 1 < n; i++)
+		out[i] = out[i] ? out[i] : ' ';
+	out[n] = 0;
+	if (f)
+		fclose(f);
+}
 
-		for (int r = 0; r < o->reps; r++)
-			total[r] = ticks_to_ns(tsc_khz, (double)res[cell(o, row, s, r)].guest.guest_ticks);
-		printf("%-15s%-7s %10.1f", o->rows[row].label, o->rows[row].timing_off ? " untimed" : "",
-		       median(total, o->reps) / 1e3);
-		for (size_t f = 0; f < 6; f++)
-			printf(" %10.1f", stage_median(o, res, row, s, f, tsc_khz) / 1e3);
-		printf(" %9llu %8llu %7llu\n", (unsigned long long)first->t.doorbells,
-		       (unsigned long long)first->t.pages, (unsigned long long)first->t.faults);
-	}
+static void default_dir(char *out, size_t cap)
+{
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, cap, "datasets/runs/%s-%s", stamp, pagegate_revision());
 }
 
 int bench_main(int argc, char **argv, const struct vm_config *cfg)
 {
 	struct bench_opts o;
+	struct sweep sw = { .o = &o };
 	int rc = parse_opts(argc, argv, &o);
-	size_t n, i = 0;
-	struct pg_cmd *cmds;
-	struct transfer_result *res, *in_order;
-	struct session_options sopt;
-	size_t *order;
-	uint64_t tsc_khz = 0;
-	const char *backend = "";
+	struct session_options sopt = { .timing = true, .on_result = on_result, .ctx = &sw };
+	struct transfer_result *res;
 	char why[1200];
+	enum vm_outcome outcome;
 
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	n = (size_t)o.nrows * (size_t)o.nsizes * (size_t)(o.warmup + o.reps);
-	cmds = calloc(n, sizeof(*cmds));
-	res = calloc(n, sizeof(*res));
-	in_order = calloc(n, sizeof(*in_order));
-	order = calloc(n, sizeof(*order));
-	/* rows take turns within each repetition, so slow drifts of the machine hit all alike */
-	for (int s = 0; s < o.nsizes; s++)
-		for (int r = 0; r < o.warmup + o.reps; r++)
-			for (int row = 0; row < o.nrows; row++) {
-				order[i] = cell(&o, row, s, r - o.warmup);
-				cmds[i] = (struct pg_cmd){ .kind = o.kind, .transport = o.rows[row].transport,
-							   .bytes = o.sizes[s], .offset = o.offset, .cold = o.cold,
-							   .page_shift = o.page_shift, .frame_policy = o.frame_policy,
-							   .translate = o.rows[row].translate,
-							   .timing_off = o.rows[row].timing_off, .frame_seed = 1,
-							   .data_seed = i };
-				i++;
-			}
-	sopt = (struct session_options){ .timing = o.timing };
-	if (session_run(cfg, &sopt, cmds, n, in_order, why, sizeof(why), &tsc_khz, &backend) != VM_DONE) {
-		fprintf(stderr, "pagegate bench: %s\n", why);
-		rc = 1;
-	} else {
-		for (i = 0; i < n; i++) {
-			res[order[i]] = in_order[i];
-			rc |= in_order[i].guest.status != PG_DB_OK;
-		}
-		print_table(&o, res, tsc_khz);
-		print_stages(&o, res, tsc_khz, backend);
-		if (o.overhead)
-			print_overhead(&o, res, tsc_khz);
+	if (pin_current_thread(o.pin, &sw.pin, sw.err, sizeof(sw.err))) {
+		fprintf(stderr, "pagegate bench: %s\n", sw.err);
+		return 2;
 	}
-	free(cmds);
+	sw.configs = calloc(MAX_CONFIGS, sizeof(*sw.configs));
+	sw.nconfigs = build_configs(&o, sw.configs);
+	if (!sw.nconfigs) {
+		free(sw.configs);
+		return bad("--transport/--translate", "(no configuration left)");
+	}
+	sw.cmds = calloc(1 + sw.nconfigs * (size_t)(o.reps + o.warmup), sizeof(*sw.cmds));
+	sw.cmd_config = calloc(1 + sw.nconfigs * (size_t)(o.reps + o.warmup), sizeof(*sw.cmd_config));
+	sw.cmd_rep = calloc(1 + sw.nconfigs * (size_t)(o.reps + o.warmup), sizeof(*sw.cmd_rep));
+	build_commands(&sw);
+	res = calloc(sw.ncmds, sizeof(*res));
+	if (o.out)
+		snprintf(sw.dir, sizeof(sw.dir), "%s", o.out);
+	else
+		default_dir(sw.dir, sizeof(sw.dir));
+	read_cmdline(sw.cmdline, sizeof(sw.cmdline));
+	sw.info = (struct run_info){ .command_line = sw.cmdline, .backend = kvm_backend_module(),
+				     .guest_ram = cfg->mem_bytes, .topology = sw.pin.topology,
+				     .pin_map = sw.pin.map, .hwloc_version = sw.pin.hwloc_version };
+	sw.info.cal.memcpy_gbps = host_memcpy_gbps();
+	signal(SIGINT, stop_on_signal);
+	signal(SIGTERM, stop_on_signal);
+	sw.started = now_s();
+	outcome = session_run(cfg, &sopt, sw.cmds, sw.ncmds, res, why, sizeof(why), NULL, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	rc = outcome == VM_DONE ? (sw.failures ? 1 : 0) : vm_stop_requested && !sw.err[0] ? 130 : 1;
+	if (outcome != VM_DONE)
+		fprintf(stderr, "pagegate bench: %s\n", sw.err[0] ? sw.err : why);
+	if (sw.ds) {
+		if (dataset_close(sw.ds, outcome == VM_DONE ? "complete" : "interrupted"))
+			rc = 1;
+		if (!o.quiet)
+			table_print(sw.dir, stdout);
+		printf("dataset: %s\n", sw.dir);
+	}
+	if (sw.failures)
+		fprintf(stderr, "pagegate bench: %d transfers failed (status column of results.csv)\n", sw.failures);
 	free(res);
-	free(in_order);
-	free(order);
+	free(sw.cmds);
+	free(sw.cmd_config);
+	free(sw.cmd_rep);
+	free(sw.configs);
 	return rc;
 }

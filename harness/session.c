@@ -15,6 +15,7 @@ struct session {
 	size_t n, next;
 	struct stage_times window; /* stage times of the last timed part */
 	bool timing;               /* the session's default */
+	const struct session_options *opt;
 };
 
 static uint64_t session_sync(struct vcpu *v, uint64_t tag, void *ctx)
@@ -51,7 +52,10 @@ static uint64_t session_sync(struct vcpu *v, uint64_t tag, void *ctx)
 		res->cmd = s->cmds[s->next - 1];
 		res->t = s->window;
 		res->host_checksum = s->engine.checksum;
+		res->tsc_khz = v->tsc_khz;
 		res->done = true;
+		if (s->opt && s->opt->on_result)
+			s->opt->on_result(res, s->next - 1, s->opt->ctx);
 		return PG_CTL_OK;
 	default:
 		return PG_CTL_EINVAL;
@@ -63,7 +67,7 @@ enum vm_outcome session_run(const struct vm_config *cfg, const struct session_op
 			    size_t why_cap, uint64_t *tsc_khz, const char **backend)
 {
 	struct vm_config c = *cfg;
-	struct session s = { .cmds = cmds, .results = results, .n = n };
+	struct session s = { .cmds = cmds, .results = results, .n = n, .opt = opt };
 	enum vm_outcome outcome;
 	uint64_t largest = 0;
 	struct vm *vm;

@@ -15,12 +15,16 @@ struct transfer_result {
 	struct pg_result guest;
 	struct stage_times t; /* host TSC ticks */
 	uint64_t host_checksum; /* the sink's checksum (SEND) */
+	uint64_t tsc_khz;       /* to turn the ticks above into time */
 	bool done;
 };
 
 struct session_options {
 	bool timing;           /* stage timing on (default) or off */
 	uint64_t max_op_bytes; /* 0: the engine's default */
+	/* called as each result arrives (index into cmds), e.g. to write it out at once */
+	void (*on_result)(const struct transfer_result *r, size_t index, void *ctx);
+	void *ctx;
 };
 
 /* Boot, run cmds[0..n) in order, fill results[0..n); returns the VM's outcome (VM_DONE

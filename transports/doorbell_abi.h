@@ -43,6 +43,7 @@ enum pg_db_status {
 
 /* Operation ids of the built-in host handlers. */
 enum pg_op_id {
+	PG_OP_NULL = 0,    /* answered OK at once: the null doorbell of the calibration */
 	PG_OP_SINK = 1,    /* consume the input; output: its 8-byte checksum */
 	PG_OP_ECHO = 2,    /* output = input */
 	PG_OP_PATTERN = 3, /* input: u64 length, u64 seed; output: that many pattern bytes */

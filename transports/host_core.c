@@ -307,7 +307,7 @@ static enum exit_action doorbell_io(struct vcpu *v, struct io_access *a, void *c
 	const struct transport_ops *t = transport_by_id((unsigned)(a->addr - PG_DB_PORT(0)));
 	struct kvm_regs *r = vcpu_regs(v);
 	struct doorbell db = { r->rax, r->rdi, r->rsi, r->r8, r->r9, r->rcx, r->r10, r->r11 };
-	struct op_state *op = db.op && db.op < PG_OP_COUNT ? &e->ops[db.op] : NULL;
+	struct op_state *op = db.op < PG_OP_COUNT ? &e->ops[db.op] : NULL;
 	uint64_t moved = db.bytes, total = db.total;
 	int status;
 
@@ -318,6 +318,9 @@ static enum exit_action doorbell_io(struct vcpu *v, struct io_access *a, void *c
 	if (!op) {
 		warn(e, "%s: unknown operation id %llu", t->name, (unsigned long long)db.op);
 		status = PG_DB_ENOOP;
+	} else if (db.op == PG_OP_NULL) {
+		status = PG_DB_OK;
+		moved = 0;
 	} else if (db.state == PG_DB_SEND) {
 		status = do_send(e, v, t, op, &db);
 	} else if (db.state == PG_DB_EXECUTE) {

@@ -86,6 +86,7 @@ enum pg_cmd_kind {
 	PG_CMD_RECV = 2, /* host pattern -> buffer (RECEIVE timed), every byte checked */
 	PG_CMD_CALL = 3, /* buffer -> echo -> second buffer (all timed), compared byte for byte */
 	PG_CMD_RAW = 4,  /* one doorbell with the registers in `raw` (tests of malformed requests) */
+	PG_CMD_NULL_RINGS = 5, /* `bytes` null doorbells (op PG_OP_NULL); guest_ticks = median round trip */
 };
 
 /* A raw doorbell: RDI is raw.addr, or the guest's scratch page when raw.addr is 0, whose

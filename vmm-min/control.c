@@ -81,7 +81,7 @@ static uint64_t record_report(struct vcpu *v, const struct kvm_regs *r)
 	return PG_CTL_OK;
 }
 
-static uint64_t sync(struct vcpu *v, const struct kvm_regs *r)
+static uint64_t control_sync(struct vcpu *v, const struct kvm_regs *r)
 {
 	struct vm *vm = v->vm;
 
@@ -111,7 +111,7 @@ enum exit_action control_io(struct vcpu *v, struct io_access *a, void *ctx)
 		return EXIT_CONTINUE;
 	switch (r->rax) {
 	case PG_CTL_SYNC:
-		answer = sync(v, r);
+		answer = control_sync(v, r);
 		break;
 	case PG_CTL_DONE:
 		vm->outcome = VM_DONE;

@@ -6,6 +6,7 @@
  * register ioctl.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -105,6 +106,8 @@ static enum exit_action handle_exit(struct vcpu *v)
 	}
 }
 
+volatile sig_atomic_t vm_stop_requested;
+
 enum vm_outcome vm_run(struct vm *vm)
 {
 	struct vcpu *v = vm->vcpus[0];
@@ -118,6 +121,10 @@ enum vm_outcome vm_run(struct vm *vm)
 		v->t_exit = __rdtsc();
 		v->run->kvm_dirty_regs = 0;
 		v->exits++;
+		if (vm_stop_requested) {
+			stop_with_error(v, "interrupted by a signal");
+			return vm->outcome;
+		}
 		if (rc < 0 && errno != EINTR) {
 			char what[96];
 

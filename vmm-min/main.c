@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../harness/bench.h"
+#include "../harness/table.h"
 #include "selftest.h"
 #include "x86.h"
 
@@ -21,7 +22,8 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  selftest        boot the guest, run its self-checks, print this machine's calibration\n"
-		"  bench [opts]    Table 7.1 measured here, with per-stage medians (bench --help)\n"
+		"  bench [opts]    sweep the transports into a dataset, print Table 7.1 (bench --help)\n"
+		"  table DIR       Table 7.1 view of a dataset, beside the thesis's numbers\n"
 		"\n"
 		"options:\n"
 		"  --mem SIZE      guest RAM, K/M/G suffixes (default 1G)\n"
@@ -117,6 +119,13 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (!strcmp(argv[optind], "table")) {
+		if (optind + 2 != argc) {
+			fprintf(stderr, "pagegate: usage: pagegate table DIR\n");
+			return 2;
+		}
+		return table_print(argv[optind + 1], stdout) ? 2 : 0;
 	}
 	if (strcmp(argv[optind], "selftest") && strcmp(argv[optind], "bench")) {
 		fprintf(stderr, "pagegate: unknown command '%s' (see pagegate --help)\n", argv[optind]);

@@ -8,6 +8,7 @@
 #define PG_VM_H
 
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,6 +124,10 @@ struct vm *vm_create(const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
 void vm_register_io(struct vm *vm, bool mmio, uint64_t base, uint64_t len, io_handler_fn fn,
 		    void *ctx, const char *name);
+
+/* Set from a signal handler to make vm_run stop after the current exit (KVM_RUN returns
+ * EINTR when the thread takes a signal). */
+extern volatile sig_atomic_t vm_stop_requested;
 
 /* Run vCPU 0 until the guest says DONE or ABORT or the VM stops; returns the outcome. */
 enum vm_outcome vm_run(struct vm *vm);

@@ -1,0 +1,319 @@
+/*
+ * Dataset writing (see dataset.h).  results.csv is opened O_APPEND and each row goes out
+ * in one write(2), so a killed run leaves only whole rows; summary.csv and meta.json are
+ * written to a temporary file, flushed and renamed over the old one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include "dataset.h"
+#include "git.h"
+#include "stats.h"
+
+#define PG_VERSION "0.3.0"
+
+const char *const stage_names[NR_STAGES] = { "exit", "translate", "fault", "copy", "handler", "entry" };
+
+struct dataset {
+	char dir[512];
+	int results_fd;
+	const struct config *configs;
+	size_t nconfigs;
+	int reps;
+	const struct run_info *info;
+	struct sample *samples;
+	size_t nsamples;
+	int *done_reps; /* per config */
+	char started[32];
+};
+
+static const char results_header[] =
+	"config_id,label,transport,translate,direction,fault,page_size,frames,offset,bytes,timing,rep,status,"
+	"total_ns,mbps,doorbells,pages_translated,faults,exit_ns,translate_ns,fault_ns,copy_ns,handler_ns,"
+	"entry_ns,guest_ns,bound_ns,pct_of_bound\n";
+
+const char *pagegate_revision(void)
+{
+	return PG_GIT_DIRTY ? PG_GIT_SHA "-dirty" : PG_GIT_SHA;
+}
+
+const char *page_size_name(unsigned page_shift)
+{
+	return page_shift == 21 ? "2m" : "4k";
+}
+
+const char *frames_name(unsigned policy)
+{
+	return policy ? "scattered" : "contiguous";
+}
+
+double dataset_bound_ns(const struct config *c, const struct calibration *cal)
+{
+	double doorbells = ceil((double)c->bytes / (double)c->max_per_doorbell);
+
+	return doorbells * cal->doorbell_ns + (double)c->bytes / cal->memcpy_gbps;
+}
+
+static void utc_now(char *out, size_t cap)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int mkdirs(const char *dir)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(path, 0755) && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(path, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* Open dir/name.tmp for writing; commit_file renames it over dir/name. */
+static FILE *open_tmp(const struct dataset *ds, const char *name)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/%s.tmp", ds->dir, name);
+	return fopen(path, "w");
+}
+
+static int commit_file(const struct dataset *ds, const char *name, FILE *f)
+{
+	char tmp[600], path[600];
+	int bad = fflush(f) || fsync(fileno(f));
+
+	bad |= fclose(f);
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", ds->dir, name);
+	snprintf(path, sizeof(path), "%s/%s", ds->dir, name);
+	return bad || rename(tmp, path) ? -1 : 0;
+}
+
+static void config_fields(char *out, size_t cap, size_t id, const struct config *c)
+{
+	snprintf(out, cap, "%zu,%s,%s,%s,%s,%s,%s,%s,%llu,%llu,%s", id, c->label, c->transport, c->translate,
+		 c->direction, c->cold ? "cold" : "warm", page_size_name(c->page_shift), frames_name(c->frame_policy),
+		 (unsigned long long)c->offset, (unsigned long long)c->bytes, c->timing_off ? "off" : "on");
+}
+
+static void json_str(FILE *f, const char *key, const char *value, bool last)
+{
+	fprintf(f, "  \"%s\": \"", key);
+	for (const char *p = value ? value : ""; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if ((unsigned char)*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fprintf(f, "\"%s\n", last ? "" : ",");
+}
+
+static void cpu_model(char *out, size_t cap)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(out, cap, "unknown");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			snprintf(out, cap, "%s", strchr(line, ':') + 2);
+			out[strcspn(out, "\n")] = 0;
+			break;
+		}
+	if (f)
+		fclose(f);
+}
+
+static int write_meta(const struct dataset *ds, const char *status)
+{
+	const struct run_info *in = ds->info;
+	FILE *f = open_tmp(ds, "meta.json");
+	char host[128] = "", cpu[160], ended[32], num[160];
+	struct utsname u;
+
+	if (!f)
+		return -1;
+	gethostname(host, sizeof(host) - 1);
+	uname(&u);
+	cpu_model(cpu, sizeof(cpu));
+	utc_now(ended, sizeof(ended));
+	fprintf(f, "{\n  \"schema_version\": %d,\n", DATASET_SCHEMA_VERSION);
+	json_str(f, "status", status, false);
+	json_str(f, "pagegate_version", PG_VERSION, false);
+	json_str(f, "git_sha", PG_GIT_SHA, false);
+	fprintf(f, "  \"git_dirty\": %s,\n", PG_GIT_DIRTY ? "true" : "false");
+	json_str(f, "command_line", in->command_line, false);
+	json_str(f, "started_utc", ds->started, false);
+	json_str(f, "updated_utc", ended, false);
+	json_str(f, "host_name", host, false);
+	snprintf(num, sizeof(num), "%s %s", u.release, u.machine);
+	json_str(f, "kernel", num, false);
+	json_str(f, "cpu_model", cpu, false);
+	fprintf(f, "  \"tsc_khz\": %llu,\n", (unsigned long long)in->tsc_khz);
+	json_str(f, "kvm_backend", in->backend, false);
+	fprintf(f, "  \"kvm_api_version\": %d,\n", KVM_API_VERSION);
+	json_str(f, "kvm_capabilities_used",
+		 "KVM_CAP_USER_MEMORY KVM_CAP_EXT_CPUID KVM_CAP_SYNC_REGS(REGS|SREGS|EVENTS) KVM_CAP_VCPU_EVENTS "
+		 "KVM_CAP_GET_TSC_KHZ KVM_VCPU_TSC_OFFSET(attribute, if present) KVM_TRANSLATE",
+		 false);
+	json_str(f, "hwloc_topology", in->topology, false);
+	json_str(f, "pinning", in->pin_map, false);
+	json_str(f, "hwloc_api_version", in->hwloc_version, false);
+	json_str(f, "liburing_version", "not linked by bench", false);
+	json_str(f, "google_benchmark_version", "not linked by bench", false);
+	json_str(f, "compiler", __VERSION__, false);
+	fprintf(f, "  \"guest_ram_bytes\": %llu,\n", (unsigned long long)in->guest_ram);
+	fprintf(f, "  \"repetitions\": %d,\n  \"configurations\": %zu,\n", ds->reps, ds->nconfigs);
+	json_str(f, "mb_definition", "MB = 10^6 bytes; throughput columns are MB/s", false);
+	fprintf(f, "  \"calibration\": { \"doorbell_round_trip_ns\": %.1f, \"memcpy_gb_per_s\": %.3f }\n}\n",
+		in->cal.doorbell_ns, in->cal.memcpy_gbps);
+	return commit_file(ds, "meta.json", f);
+}
+
+struct dataset *dataset_create(const char *dir, const struct config *configs, size_t nconfigs, int reps,
+			       const struct run_info *info, char *err, size_t cap)
+{
+	struct dataset *ds = calloc(1, sizeof(*ds));
+	char path[600];
+
+	snprintf(ds->dir, sizeof(ds->dir), "%s", dir);
+	ds->configs = configs;
+	ds->nconfigs = nconfigs;
+	ds->reps = reps;
+	ds->info = info;
+	ds->done_reps = calloc(nconfigs, sizeof(*ds->done_reps));
+	utc_now(ds->started, sizeof(ds->started));
+	snprintf(path, sizeof(path), "%s/results.csv", dir);
+	if (mkdirs(dir) || (ds->results_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0644)) < 0 ||
+	    write(ds->results_fd, results_header, sizeof(results_header) - 1) != sizeof(results_header) - 1 ||
+	    write_meta(ds, "running")) {
+		snprintf(err, cap, "cannot create the dataset in %s: %s", dir, strerror(errno));
+		free(ds->done_reps);
+		free(ds);
+		return NULL;
+	}
+	return ds;
+}
+
+enum metric { M_MBPS, M_TOTAL, M_STAGE0, M_GUEST = M_STAGE0 + NR_STAGES, M_DOORBELLS, M_PAGES, M_FAULTS, M_PCT };
+
+static double metric(const struct sample *s, int m)
+{
+	switch (m) {
+	case M_MBPS:
+		return s->mbps;
+	case M_TOTAL:
+		return s->total_ns;
+	case M_GUEST:
+		return s->guest_ns;
+	case M_DOORBELLS:
+		return (double)s->doorbells;
+	case M_PAGES:
+		return (double)s->pages;
+	case M_FAULTS:
+		return (double)s->faults;
+	case M_PCT:
+		return s->pct_of_bound;
+	default:
+		return s->stage_ns[m - M_STAGE0];
+	}
+}
+
+/* v[i] = metric m of ok[i]; returns v. */
+static double *column(double *v, const struct sample *const *ok, size_t n, int m)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i] = metric(ok[i], m);
+	return v;
+}
+
+static int write_summary(const struct dataset *ds)
+{
+	FILE *f = open_tmp(ds, "summary.csv");
+	double *v = malloc((ds->nsamples + 1) * sizeof(*v));
+
+	if (!f) {
+		free(v);
+		return -1;
+	}
+	fprintf(f, "config_id,label,transport,translate,direction,fault,page_size,frames,offset,bytes,timing,n,"
+		   "median_mbps,p5_mbps,p95_mbps,min_mbps,max_mbps,cv,median_total_ns,median_exit_ns,"
+		   "median_translate_ns,median_fault_ns,median_copy_ns,median_handler_ns,median_entry_ns,"
+		   "median_guest_ns,median_doorbells,median_pages_translated,median_faults,bound_ns,"
+		   "median_pct_of_bound\n");
+	for (size_t c = 0; c < ds->nconfigs; c++) {
+		const struct sample *ok[1000];
+		size_t n = 0;
+		char fields[256];
+
+		for (size_t i = 0; i < ds->nsamples && n < 1000; i++)
+			if (ds->samples[i].config == c && ds->samples[i].status == 0)
+				ok[n++] = &ds->samples[i];
+		if (!n)
+			continue;
+		config_fields(fields, sizeof(fields), c, &ds->configs[c]);
+		column(v, ok, n, M_MBPS);
+		fprintf(f, "%s,%zu,%.3f,%.3f,%.3f,%.3f,%.3f", fields, n, stats_median(v, n), stats_percentile(v, n, 5),
+			stats_percentile(v, n, 95), stats_min(v, n), stats_max(v, n));
+		column(v, ok, n, M_TOTAL);
+		fprintf(f, ",%.5f,%.0f", stats_cv(v, n), stats_median(v, n));
+		for (int m = M_STAGE0; m <= M_FAULTS; m++)
+			fprintf(f, ",%.0f", stats_median(column(v, ok, n, m), n));
+		fprintf(f, ",%.0f,%.2f\n", ok[0]->bound_ns, stats_median(column(v, ok, n, M_PCT), n));
+	}
+	free(v);
+	return commit_file(ds, "summary.csv", f);
+}
+
+int dataset_add(struct dataset *ds, const struct sample *s)
+{
+	char row[768], fields[256];
+	int n;
+
+	config_fields(fields, sizeof(fields), s->config, &ds->configs[s->config]);
+	n = snprintf(row, sizeof(row), "%s,%d,%llu,%.0f,%.3f,%llu,%llu,%llu,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f\n",
+		     fields, s->rep, (unsigned long long)s->status, s->total_ns, s->mbps,
+		     (unsigned long long)s->doorbells, (unsigned long long)s->pages, (unsigned long long)s->faults,
+		     s->stage_ns[0], s->stage_ns[1], s->stage_ns[2], s->stage_ns[3], s->stage_ns[4], s->stage_ns[5],
+		     s->guest_ns, s->bound_ns, s->pct_of_bound);
+	if (write(ds->results_fd, row, (size_t)n) != n)
+		return -1;
+	ds->samples = realloc(ds->samples, (ds->nsamples + 1) * sizeof(*ds->samples));
+	ds->samples[ds->nsamples++] = *s;
+	return ++ds->done_reps[s->config] == ds->reps ? write_summary(ds) : 0;
+}
+
+int dataset_close(struct dataset *ds, const char *status)
+{
+	int rc = write_summary(ds) | write_meta(ds, status) | fsync(ds->results_fd) | close(ds->results_fd);
+
+	free(ds->samples);
+	free(ds->done_reps);
+	free(ds);
+	return rc ? -1 : 0;
+}
+
+const char *dataset_dir(const struct dataset *ds)
+{
+	return ds->dir;
+}

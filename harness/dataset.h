@@ -1,0 +1,83 @@
+/*
+ * Self-describing result datasets (schema: datasets/README.md): one folder per run with
+ * results.csv (one row per measured repetition, appended with one write as each
+ * finishes), summary.csv (per configuration statistics) and meta.json (what ran, where,
+ * with what), the last two replaced atomically (temporary file + rename), so an
+ * interrupted or crashed run keeps every finished row and never a half-written file.
+ */
+#ifndef PG_DATASET_H
+#define PG_DATASET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DATASET_SCHEMA_VERSION 1
+#define NR_STAGES 6
+
+extern const char *const stage_names[NR_STAGES]; /* exit translate fault copy handler entry */
+
+/* One cell of a sweep. */
+struct config {
+	char label[24];         /* "basic(kvm)", "extended(walk)", "ptcopy" */
+	const char *transport;  /* transport name */
+	unsigned transport_id;
+	const char *translate;  /* "kvm", "walk" or "leafcopy" */
+	unsigned translate_id;  /* XLATE_* */
+	const char *direction;  /* "send" or "recv" */
+	uint32_t kind;          /* PG_CMD_SEND / PG_CMD_RECV */
+	bool cold;
+	unsigned page_shift;
+	unsigned frame_policy;
+	uint64_t offset, bytes;
+	bool timing_off;
+	uint64_t max_per_doorbell; /* for the bound */
+};
+
+/* One measured repetition. */
+struct sample {
+	size_t config;
+	int rep;
+	uint64_t status;
+	double total_ns, mbps;
+	uint64_t doorbells, pages, faults;
+	double stage_ns[NR_STAGES];
+	double guest_ns; /* total minus the host stages: guest library and unattributed time */
+	double bound_ns, pct_of_bound;
+};
+
+struct calibration {
+	double doorbell_ns;  /* null-doorbell round trip, guest view, median */
+	double memcpy_gbps;  /* host memcpy of 4 MiB, GB/s = 10^9 B/s, median */
+};
+
+/* What meta.json records besides the configs. */
+struct run_info {
+	const char *command_line;
+	const char *backend;
+	uint64_t tsc_khz;
+	uint64_t guest_ram;
+	const char *topology, *pin_map, *hwloc_version;
+	struct calibration cal;
+};
+
+struct dataset;
+
+/* Create dir (and parents), results.csv with its header and meta.json ("running"). */
+struct dataset *dataset_create(const char *dir, const struct config *configs, size_t nconfigs,
+			       int reps, const struct run_info *info, char *err, size_t cap);
+/* Append one sample; rewrite summary.csv when a configuration has all its repetitions. */
+int dataset_add(struct dataset *ds, const struct sample *s);
+/* Final summary.csv and meta.json with status "complete" or "interrupted". */
+int dataset_close(struct dataset *ds, const char *status);
+const char *dataset_dir(const struct dataset *ds);
+
+/* The fastest a transfer could be with these costs: one round trip per doorbell the
+ * transport needs at least, plus copying every byte once at memcpy speed. */
+double dataset_bound_ns(const struct config *c, const struct calibration *cal);
+const char *page_size_name(unsigned page_shift);
+/* The git revision pagegate was built from: short sha, "-dirty" if the tree had changes. */
+const char *pagegate_revision(void);
+const char *frames_name(unsigned policy);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * `pagegate table DIR`: a dataset's summary in the layout of the thesis's Table 7.1,
+ * beside the thesis's numbers, with the ratios that matter and where the time goes.
+ */
+#ifndef PG_TABLE_H
+#define PG_TABLE_H
+
+#include <stdio.h>
+
+/* Print the views of DIR/summary.csv; 0, or 1 after a message if it cannot be read. */
+int table_print(const char *dir, FILE *out);
+
+/* Path of a file shipped with pagegate (plots/..., datasets/reference/...), found beside
+ * the build folder of the running binary. */
+void pagegate_data_path(const char *rel, char *out, size_t cap);
+
+#endif
