@@ -30,7 +30,7 @@ TRANSPORT_HOST_SRCS := transports/host_core.c transports/handlers.c transports/r
 TRANSPORT_GUEST_SRCS := transports/guest_api.c transports/guest_registry.c \
 	$(foreach t,$(TRANSPORTS),transports/$(t)/guest.c)
 HARNESS_SRCS := harness/session.c harness/bench.c harness/stats.c harness/csv.c harness/dataset.c \
-	harness/pin.c harness/table.c
+	harness/pin.c harness/table.c harness/plot.c
 GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench/kernel/paging.c \
 	guest-bench/kernel/frames.c guest-bench/lib/string.c guest-bench/lib/printf.c \
 	guest-bench/user/start.c guest-bench/user/selftest.c guest-bench/user/serve.c \
@@ -46,7 +46,7 @@ SHARED_GUEST_OBJS := $(call host_obj,$(SHARED_GUEST_SRCS))
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_NAMES))
 
-.PHONY: all test run-tests san clean FORCE
+.PHONY: all test run-tests san clean plots FORCE
 all: $(BUILD)/pagegate $(BUILD)/guest-bench.elf
 
 HOST_LIBS := -lhwloc -lm
@@ -102,6 +102,11 @@ run-tests: all $(TEST_BINS)
 
 san:
 	$(MAKE) SAN=1 all
+
+# Figures of a dataset: make plots DATA=datasets/runs/<run>
+plots: all
+	@test -n "$(DATA)" || { echo "usage: make plots DATA=<dataset folder>" >&2; exit 2; }
+	$(BUILD)/pagegate plot $(DATA)
 
 clean:
 	rm -rf build build-san

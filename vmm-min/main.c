@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../harness/bench.h"
+#include "../harness/plot.h"
 #include "../harness/table.h"
 #include "selftest.h"
 #include "x86.h"
@@ -24,6 +25,9 @@ static void usage(FILE *out)
 		"  selftest        boot the guest, run its self-checks, print this machine's calibration\n"
 		"  bench [opts]    sweep the transports into a dataset, print Table 7.1 (bench --help)\n"
 		"  table DIR       Table 7.1 view of a dataset, beside the thesis's numbers\n"
+		"  plot DIR        figures of a dataset into DIR/figures (png, svg, pdf; gnuplot)\n"
+		"  compare A B     per configuration median ratio B/A, flagged where p5-p95 do not\n"
+		"                  overlap (exit 1 if any), with overlay figures in B/figures\n"
 		"\n"
 		"options:\n"
 		"  --mem SIZE      guest RAM, K/M/G suffixes (default 1G)\n"
@@ -67,6 +71,18 @@ static void default_guest_path(char *path, size_t cap)
 	path[n] = 0;
 	slash = strrchr(path, '/');
 	snprintf(slash + 1, cap - (size_t)(slash + 1 - path), "guest-bench.elf");
+}
+
+/* table DIR, plot DIR: commands on a dataset, no KVM needed. */
+static int dataset_command(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "pagegate: usage: pagegate %s DIR\n", argv[0]);
+		return 2;
+	}
+	if (!strcmp(argv[0], "table"))
+		return table_print(argv[1], stdout) ? 2 : 0;
+	return plot_main(argv[1]);
 }
 
 int main(int argc, char **argv)
@@ -120,12 +136,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[optind], "table")) {
-		if (optind + 2 != argc) {
-			fprintf(stderr, "pagegate: usage: pagegate table DIR\n");
+	if (!strcmp(argv[optind], "table") || !strcmp(argv[optind], "plot"))
+		return dataset_command(argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "compare")) {
+		if (optind + 3 != argc) {
+			fprintf(stderr, "pagegate: usage: pagegate compare A B\n");
 			return 2;
 		}
-		return table_print(argv[optind + 1], stdout) ? 2 : 0;
+		return compare_main(argv[optind + 1], argv[optind + 2]);
 	}
 	if (strcmp(argv[optind], "selftest") && strcmp(argv[optind], "bench")) {
 		fprintf(stderr, "pagegate: unknown command '%s' (see pagegate --help)\n", argv[optind]);
