@@ -37,7 +37,7 @@ GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench
 	$(TRANSPORT_GUEST_SRCS)
 # Guest code the host tests build natively, to check the host against it.
 SHARED_GUEST_SRCS := guest-bench/kernel/paging.c guest-bench/kernel/frames.c
-TEST_NAMES := test_ptwalk test_elf test_frames test_kvm test_transports
+TEST_NAMES := test_ptwalk test_elf test_frames test_kvm test_transports test_harness
 
 host_obj = $(patsubst %.c,$(BUILD)/host/%.o,$(1))
 VMM_OBJS := $(call host_obj,$(VMM_SRCS) $(TRANSPORT_HOST_SRCS) $(HARNESS_SRCS))

@@ -1,22 +1,48 @@
 #!/usr/bin/env bash
 # pagegate's main job in one command: install missing Debian packages (as root), build,
-# check /dev/kvm, boot the guest for its self-checks and this machine's calibration, then
-# measure Table 7.1 here (every transport at 1-4 MiB, warm and cold buffers).
+# check /dev/kvm, boot the guest for its self-checks and this machine's calibration,
+# sweep the three transports (Table 7.1's 1-4 MiB plus a size range, warm and cold
+# buffers) into a dataset, print the Table 7.1 view and draw the figures.
 set -euo pipefail
 cd "$(dirname "$0")"
 
+mode=quick
 case "${1:-}" in
+"") ;;
+--full) mode=full ;;
 -h | --help)
 	cat <<'USAGE'
-usage: ./run.sh    build pagegate, run the guest self-test with calibration, then
-                   `pagegate bench` for warm and for cold buffers (Table 7.1 layout)
+usage: ./run.sh [--full]
+  (no option)  quick sweep, about 2 minutes: every transport at 4 KiB..16 MiB and 3 MiB,
+               warm and cold buffers, send, 4 KiB pages, scattered frames, 5 repetitions
+  --full       paper-grade sweep, tens of minutes: 4 KiB..64 MiB and 3 MiB, both
+               directions, warm and cold, 4 KiB and 2 MiB pages, contiguous and scattered
+               frames, both translation methods for basic and extended, 11 repetitions
+The dataset goes to datasets/runs/<UTC time>-<git sha>/, figures to its figures/.
 USAGE
 	exit 0
+	;;
+*)
+	echo "run.sh: unknown option '$1' (see ./run.sh --help)" >&2
+	exit 2
 	;;
 esac
 
 harness/deps.sh
 make -s -j"$(nproc)" all
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	echo "run.sh: /dev/kvm is missing or not accessible: pagegate needs KVM (run as root, or join the kvm group)" >&2
+	exit 2
+fi
+
+out="datasets/runs/$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+start=$(date +%s)
 build/pagegate --quiet selftest
-build/pagegate bench --fault warm
-build/pagegate bench --fault cold --reps 3
+if [ "$mode" = quick ]; then
+	build/pagegate bench --out "$out" --sizes 4K..16M,3M --fault warm,cold --reps 5
+else
+	build/pagegate bench --out "$out" --sizes 4K..64M,3M --direction both --fault warm,cold \
+		--pages 4k,2m --frames contiguous,scattered --translate kvm,walk --reps 11
+fi
+build/pagegate plot "$out"
+echo "run.sh: $mode run took $(($(date +%s) - start)) s; dataset $out, figures $out/figures"

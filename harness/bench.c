@@ -142,6 +142,24 @@ static int parse_pair(char *list, const char *a_name, const char *b_name, bool *
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void sort_unique(uint64_t *v, int *n)
+{
+	int out = 0;
+
+	qsort(v, (size_t)*n, sizeof(*v), cmp_u64);
+	for (int i = 0; i < *n; i++)
+		if (!out || v[out - 1] != v[i])
+			v[out++] = v[i];
+	*n = out;
+}
+
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option opts[] = {
@@ -234,6 +252,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	if (!o->nsizes)
 		for (int i = 1; i <= 4; i++)
 			o->sizes[o->nsizes++] = (uint64_t)i << 20;
+	sort_unique(o->sizes, &o->nsizes);
 	return 0;
 }
 
@@ -481,6 +500,9 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 		fprintf(stderr, "pagegate bench: %s\n", sw.err);
 		return 2;
 	}
+	rc = kvm_check_environment();
+	if (rc)
+		return rc;
 	sw.configs = calloc(MAX_CONFIGS, sizeof(*sw.configs));
 	sw.nconfigs = build_configs(&o, sw.configs);
 	if (!sw.nconfigs) {

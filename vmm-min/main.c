@@ -149,10 +149,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pagegate: unknown command '%s' (see pagegate --help)\n", argv[optind]);
 		return 2;
 	}
+	if (!strcmp(argv[optind], "bench"))
+		return bench_main(argc - optind, argv + optind, &cfg);
 	rc = kvm_check_environment();
 	if (rc)
 		return rc;
-	if (!strcmp(argv[optind], "bench"))
-		return bench_main(argc - optind, argv + optind, &cfg);
 	return selftest_main(&cfg);
 }

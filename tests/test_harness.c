@@ -1,0 +1,355 @@
+/*
+ * The harness from the outside, through the pagegate command: bad command lines exit 2
+ * with one line; gnuplot renders non-empty PNG, SVG and PDF figures from a fixture
+ * dataset; compare flags exactly the configuration that changed between two fixture
+ * runs; a real sweep writes results/summary/meta with the documented schema; and a sweep
+ * killed (SIGKILL) or interrupted (SIGINT) midway keeps every finished row, whole, and
+ * leaves no half-written file.  The sweeps need KVM and skip without it.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+#include "../harness/csv.h"
+#include "testlib.h"
+
+static bool kvm_usable;
+static char tmp[200];
+
+/* Run a shell command; its exit status, and up to cap bytes of its stdout+stderr. */
+static int run(char *out, size_t cap, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	FILE *p;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strcat(cmd, " 2>&1");
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, cap - 1, p);
+	out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int count_char(const char *s, char c)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+static void test_cli_errors_exit_2_with_one_line(void **state)
+{
+	static const char *const bad[] = {
+		"bench --sizes 0",          "bench --sizes 4K..1K",  "bench --fault lukewarm",
+		"bench --reps 0",           "bench --pin 99",        "bench --direction sideways",
+		"bench --bogus",            "bench --offset 4096",   "table /nonexistent/run",
+		"compare /nonexistent/a",   "frobnicate",            "--mem 1X selftest",
+	};
+	char out[2048];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = run(out, sizeof(out), "%s/pagegate %s", test_build_dir(), bad[i]);
+
+		if (rc != 2)
+			fail_msg("'pagegate %s' exited %d, not 2: %s", bad[i], rc, out);
+		if (!strncmp(bad[i], "bench --bogus", 13))
+			continue; /* getopt's line, then the usage */
+		if (count_char(out, '\n') != 1)
+			fail_msg("'pagegate %s' printed %d lines, not one: %s", bad[i], count_char(out, '\n'), out);
+	}
+}
+
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : (long)st.st_size;
+}
+
+static void expect_figure(const char *dir, const char *name)
+{
+	static const struct {
+		const char *ext, *magic;
+	} kinds[] = { { "png", "\x89PNG" }, { "svg", "<svg" }, { "pdf", "%PDF" } };
+
+	for (size_t k = 0; k < 3; k++) {
+		char path[600], head[512] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/figures/%s.%s", dir, name, kinds[k].ext);
+		if (file_size(path) < 2000)
+			fail_msg("%s is missing or smaller than 2000 bytes", path);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		assert_true(fread(head, 1, sizeof(head) - 1, f) > 0);
+		fclose(f);
+		if (!memmem(head, sizeof(head), kinds[k].magic, strlen(kinds[k].magic)))
+			fail_msg("%s does not look like %s", path, kinds[k].ext);
+	}
+}
+
+static void test_plot_renders_fixture(void **state)
+{
+	char out[8192];
+	int rc;
+	char dir[300];
+
+	(void)state;
+	if (system("gnuplot --version > /dev/null 2>&1"))
+		fail_msg("gnuplot is not installed (the test command installs gnuplot-nox as root)");
+	snprintf(dir, sizeof(dir), "%s/plot", tmp);
+	run(out, sizeof(out), "rm -rf %s && mkdir -p %s && cp tests/fixtures/run-a/summary.csv %s/", dir, dir, dir);
+	rc = run(out, sizeof(out), "%s/pagegate plot %s", test_build_dir(), dir);
+	if (rc)
+		fail_msg("plot exited %d: %s", rc, out);
+	expect_figure(dir, "throughput-send-warm-4k-scattered");
+	expect_figure(dir, "bound-send-warm-4k-scattered");
+	expect_figure(dir, "stages-send-warm-4k-scattered");
+	expect_figure(dir, "throughput-send-cold-4k-scattered");
+	expect_figure(dir, "faults-send-cold-4k-scattered");
+}
+
+static void test_compare_flags_the_changed_config(void **state)
+{
+	char out[32768], *star, *line;
+	int rc;
+
+	(void)state;
+	run(out, sizeof(out), "rm -rf %s/cmp && mkdir -p %s/cmp && cp -r tests/fixtures/run-a tests/fixtures/run-b %s/cmp/",
+	    tmp, tmp, tmp);
+	rc = run(out, sizeof(out), "%s/pagegate compare %s/cmp/run-a %s/cmp/run-b", test_build_dir(), tmp, tmp);
+	assert_int_equal(rc, 1);
+	if (!strstr(out, "72 configurations in both runs, 1 flagged"))
+		fail_msg("unexpected summary: %s", out);
+	star = strstr(out, " *\n");
+	assert_non_null(star);
+	for (line = star; line > out && line[-1] != '\n'; line--)
+		;
+	if (!strstr(line, "send-warm-4k-scattered") || !strstr(line, "ptcopy") || !strstr(line, " 4194304 "))
+		fail_msg("flagged the wrong line: %.*s", (int)(star - line), line);
+	rc = run(out, sizeof(out), "%s/pagegate compare %s/cmp/run-a %s/cmp/run-a", test_build_dir(), tmp, tmp);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "72 configurations in both runs, 0 flagged"));
+	snprintf(out, sizeof(out), "%s/cmp/run-b", tmp);
+	expect_figure(out, "compare-send-warm-4k-scattered");
+}
+
+static const char *const results_columns[] = {
+	"config_id", "label", "transport", "translate", "direction", "fault", "page_size", "frames", "offset",
+	"bytes", "timing", "rep", "status", "total_ns", "mbps", "doorbells", "pages_translated", "faults",
+	"exit_ns", "translate_ns", "fault_ns", "copy_ns", "handler_ns", "entry_ns", "guest_ns", "bound_ns",
+	"pct_of_bound",
+};
+static const char *const numeric_columns[] = { "total_ns", "mbps", "bound_ns", "pct_of_bound", "copy_ns" };
+static const char *const meta_keys[] = {
+	"schema_version", "status", "pagegate_version", "git_sha", "git_dirty", "command_line", "started_utc",
+	"host_name", "kernel", "cpu_model", "tsc_khz", "kvm_backend", "kvm_api_version", "kvm_capabilities_used",
+	"hwloc_topology", "pinning", "hwloc_api_version", "liburing_version", "google_benchmark_version",
+	"compiler", "guest_ram_bytes", "calibration", "doorbell_round_trip_ns", "memcpy_gb_per_s",
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+
+	if (f) {
+		if (fread(buf, 1, (1 << 20) - 1, f) == 0)
+			buf[0] = 0;
+		fclose(f);
+	}
+	return buf;
+}
+
+static struct csv *read_csv(const char *dir, const char *name)
+{
+	char path[600], err[700];
+	struct csv *t;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	t = csv_read(path, err, sizeof(err));
+	if (!t)
+		fail_msg("%s", err);
+	return t;
+}
+
+static void test_dataset_schema(void **state)
+{
+	char out[65536], dir[300], path[600];
+	struct csv *res, *sum;
+	char *meta;
+	int rc;
+
+	(void)state;
+	if (!kvm_usable)
+		skip();
+	snprintf(dir, sizeof(dir), "%s/schema", tmp);
+	run(out, sizeof(out), "rm -rf %s", dir);
+	rc = run(out, sizeof(out), "%s/pagegate --mem 256M bench --quiet --sizes 4K,8K --reps 2 --transport basic,ptcopy "
+		 "--fault warm,cold --out %s", test_build_dir(), dir);
+	if (rc)
+		fail_msg("bench exited %d: %s", rc, out);
+	res = read_csv(dir, "results.csv");
+	assert_int_equal(res->ncols, sizeof(results_columns) / sizeof(results_columns[0]));
+	for (size_t c = 0; c < res->ncols; c++)
+		assert_string_equal(res->names[c], results_columns[c]);
+	assert_int_equal(res->nrows, 2 * 2 * 2 * 2); /* rows x faults x sizes x reps */
+	for (size_t r = 0; r < res->nrows; r++) {
+		assert_string_equal(csv_get(res, r, "status"), "0");
+		for (size_t c = 0; c < sizeof(numeric_columns) / sizeof(numeric_columns[0]); c++) {
+			char *end;
+			double v = strtod(csv_get(res, r, numeric_columns[c]), &end);
+
+			if (*end || v < 0)
+				fail_msg("row %zu: %s = '%s' is not a non-negative number", r, numeric_columns[c],
+					 csv_get(res, r, numeric_columns[c]));
+		}
+		assert_true(csv_num(res, r, "mbps") > 0);
+		assert_true(strtoull(csv_get(res, r, "faults"), NULL, 10) ==
+			    (strcmp(csv_get(res, r, "fault"), "cold") ? 0 : csv_num(res, r, "bytes") / 4096));
+	}
+	sum = read_csv(dir, "summary.csv");
+	assert_int_equal(sum->nrows, 8);
+	for (size_t r = 0; r < sum->nrows; r++) {
+		assert_string_equal(csv_get(sum, r, "n"), "2");
+		assert_true(csv_num(sum, r, "p5_mbps") <= csv_num(sum, r, "median_mbps"));
+		assert_true(csv_num(sum, r, "median_mbps") <= csv_num(sum, r, "p95_mbps"));
+	}
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	meta = slurp(path);
+	for (size_t k = 0; k < sizeof(meta_keys) / sizeof(meta_keys[0]); k++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "\"%s\":", meta_keys[k]);
+		if (!strstr(meta, key))
+			fail_msg("meta.json lacks %s", key);
+	}
+	assert_non_null(strstr(meta, "\"status\": \"complete\""));
+	assert_non_null(strstr(meta, "\"schema_version\": 1,"));
+	free(meta);
+	csv_free(res);
+	csv_free(sum);
+}
+
+static pid_t start_sweep(const char *dir)
+{
+	pid_t pid = fork();
+	char bin[300];
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		snprintf(bin, sizeof(bin), "%s/pagegate", test_build_dir());
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		execl(bin, bin, "--mem", "256M", "bench", "--quiet", "--sizes", "4K..1M", "--reps", "100", "--fault",
+		      "cold", "--out", dir, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait until results.csv has at least `rows` data rows (30 s at most). */
+static void wait_for_rows(const char *dir, int rows)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/results.csv", dir);
+	for (int i = 0; i < 300; i++) {
+		char *text = slurp(path);
+		int lines = count_char(text, '\n');
+
+		free(text);
+		if (lines > rows)
+			return;
+		usleep(100 * 1000);
+	}
+	fail_msg("the sweep wrote fewer than %d rows in 30 s", rows);
+}
+
+/* Every line whole (a newline at the end, all fields); no temporary file left. */
+static size_t check_whole(const char *dir)
+{
+	char path[600], *text;
+	struct csv *res = read_csv(dir, "results.csv");
+	size_t rows = res->nrows;
+
+	snprintf(path, sizeof(path), "%s/results.csv", dir);
+	text = slurp(path);
+	assert_true(text[strlen(text) - 1] == '\n');
+	free(text);
+	csv_free(res);
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	text = slurp(path);
+	assert_non_null(strstr(text, "\"calibration\""));
+	assert_true(!strcmp(text + strlen(text) - 2, "}\n"));
+	free(text);
+	return rows;
+}
+
+static void test_killed_sweep_keeps_whole_rows(void **state)
+{
+	char dir[300], out[256], path[600], *meta;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (!kvm_usable)
+		skip();
+	snprintf(dir, sizeof(dir), "%s/killed", tmp);
+	run(out, sizeof(out), "rm -rf %s", dir);
+	pid = start_sweep(dir);
+	wait_for_rows(dir, 5);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	assert_true(check_whole(dir) >= 5);
+	snprintf(dir, sizeof(dir), "%s/interrupted", tmp);
+	run(out, sizeof(out), "rm -rf %s", dir);
+	pid = start_sweep(dir);
+	wait_for_rows(dir, 5);
+	kill(pid, SIGINT);
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 130);
+	assert_true(check_whole(dir) >= 5);
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	meta = slurp(path);
+	assert_non_null(strstr(meta, "\"status\": \"interrupted\""));
+	free(meta);
+	csv_free(read_csv(dir, "summary.csv"));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	kvm_usable = test_kvm_usable("test_harness");
+	snprintf(tmp, sizeof(tmp), "%s/test-harness", test_build_dir());
+	mkdir(tmp, 0755);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli_errors_exit_2_with_one_line),
+		cmocka_unit_test(test_plot_renders_fixture),
+		cmocka_unit_test(test_compare_flags_the_changed_config),
+		cmocka_unit_test(test_dataset_schema),
+		cmocka_unit_test(test_killed_sweep_keeps_whole_rows),
+	};
+
+	return cmocka_run_group_tests_name("harness", tests, setup, NULL);
+}
