@@ -3,13 +3,16 @@
 # UBSan into build-san/.  Source lists are flat and explicit.
 
 CC ?= gcc
+CXX ?= g++
 SAN ?= 0
 BUILD := $(if $(filter 1,$(SAN)),build-san,build)
 
 WARN := -Wall -Wextra -Werror
 HOST_CFLAGS := -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -MMD -MP -I$(BUILD)/gen
 HOST_LDFLAGS :=
+HOST_CXXFLAGS = -std=c++17 -O2 -g $(WARN) -MMD -MP
 ifeq ($(SAN),1)
+HOST_CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_LDFLAGS += -fsanitize=address,undefined
 endif
@@ -30,17 +33,20 @@ TRANSPORT_HOST_SRCS := transports/host_core.c transports/handlers.c transports/r
 TRANSPORT_GUEST_SRCS := transports/guest_api.c transports/guest_registry.c \
 	$(foreach t,$(TRANSPORTS),transports/$(t)/guest.c)
 HARNESS_SRCS := harness/session.c harness/bench.c harness/stats.c harness/csv.c harness/dataset.c \
-	harness/pin.c harness/table.c harness/plot.c
+	harness/pin.c harness/table.c harness/plot.c harness/micro.c
 GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench/kernel/paging.c \
 	guest-bench/kernel/frames.c guest-bench/lib/string.c guest-bench/lib/printf.c \
 	guest-bench/user/start.c guest-bench/user/selftest.c guest-bench/user/serve.c \
+	guest-bench/user/micro.c \
 	$(TRANSPORT_GUEST_SRCS)
 # Guest code the host tests build natively, to check the host against it.
 SHARED_GUEST_SRCS := guest-bench/kernel/paging.c guest-bench/kernel/frames.c
-TEST_NAMES := test_ptwalk test_elf test_frames test_kvm test_transports test_harness
+TEST_NAMES := test_ptwalk test_elf test_frames test_cbench test_kvm test_transports test_harness
 
 host_obj = $(patsubst %.c,$(BUILD)/host/%.o,$(1))
-VMM_OBJS := $(call host_obj,$(VMM_SRCS) $(TRANSPORT_HOST_SRCS) $(HARNESS_SRCS))
+CBENCH_SRCS := harness/cbench/cbench.cc
+VMM_OBJS := $(call host_obj,$(VMM_SRCS) $(TRANSPORT_HOST_SRCS) $(HARNESS_SRCS)) \
+	$(patsubst %.cc,$(BUILD)/host/%.o,$(CBENCH_SRCS))
 MAIN_OBJS := $(call host_obj,$(MAIN_SRCS))
 SHARED_GUEST_OBJS := $(call host_obj,$(SHARED_GUEST_SRCS))
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
@@ -49,7 +55,7 @@ TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_NAMES))
 .PHONY: all test run-tests san clean plots FORCE
 all: $(BUILD)/pagegate $(BUILD)/guest-bench.elf
 
-HOST_LIBS := -lhwloc -lm
+HOST_LIBS := -lhwloc -lbenchmark -lstdc++ -lpthread -lm
 
 $(BUILD)/pagegate: $(MAIN_OBJS) $(BUILD)/libpagegate.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
@@ -72,6 +78,10 @@ $(BUILD)/libpagegate.a: $(VMM_OBJS) $(SHARED_GUEST_OBJS)
 $(BUILD)/host/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/host/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(HOST_CXXFLAGS) -c -o $@ $<
 
 $(BUILD)/guest-bench.elf: $(GUEST_OBJS) guest-bench/guest.ld
 	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS)

@@ -72,7 +72,7 @@ static void utc_now(char *out, size_t cap)
 	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int mkdirs(const char *dir)
+int dataset_mkdirs(const char *dir)
 {
 	char path[512];
 
@@ -204,7 +204,7 @@ struct dataset *dataset_create(const char *dir, const struct config *configs, si
 	ds->done_reps = calloc(nconfigs, sizeof(*ds->done_reps));
 	utc_now(ds->started, sizeof(ds->started));
 	snprintf(path, sizeof(path), "%s/results.csv", dir);
-	if (mkdirs(dir) || (ds->results_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0644)) < 0 ||
+	if (dataset_mkdirs(dir) || (ds->results_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0644)) < 0 ||
 	    write(ds->results_fd, results_header, sizeof(results_header) - 1) != sizeof(results_header) - 1 ||
 	    write_meta(ds, "running")) {
 		snprintf(err, cap, "cannot create the dataset in %s: %s", dir, strerror(errno));

@@ -76,6 +76,8 @@ const char *dataset_dir(const struct dataset *ds);
  * transport needs at least, plus copying every byte once at memcpy speed. */
 double dataset_bound_ns(const struct config *c, const struct calibration *cal);
 const char *page_size_name(unsigned page_shift);
+/* mkdir -p; 0 or -1. */
+int dataset_mkdirs(const char *dir);
 /* The git revision pagegate was built from: short sha, "-dirty" if the tree had changes. */
 const char *pagegate_revision(void);
 const char *frames_name(unsigned policy);

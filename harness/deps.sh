@@ -4,7 +4,7 @@
 # usage: harness/deps.sh        (build, test and run dependencies)
 set -euo pipefail
 
-packages=(gcc make libc6-dev git libcmocka-dev libhwloc-dev gnuplot-nox)
+packages=(gcc g++ make libc6-dev git libcmocka-dev libhwloc-dev libbenchmark-dev gnuplot-nox)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -144,7 +144,7 @@ static void show_log(const char *log)
 }
 
 /* gnuplot plots/<script>.gp with data/ref/out set, once per terminal. */
-static int render(const char *script, const char *data, const char *extra, const char *out)
+int plot_render(const char *script, const char *data, const char *extra, const char *out)
 {
 	static const char *const terms[] = { "png", "svg", "pdf" };
 	char gp[600], common[600], ref[600], cmd[4400], log[1100];
@@ -187,9 +187,9 @@ static int plot_facet(const struct csv *t, size_t r, const char *figdir)
 	write_throughput(f, t, r, labels, n);
 	fclose(f);
 	snprintf(out, sizeof(out), "%s/throughput-%s", figdir, facet);
-	rc |= render("throughput", path, title, out);
+	rc |= plot_render("throughput", path, title, out);
 	snprintf(out, sizeof(out), "%s/bound-%s", figdir, facet);
-	rc |= render("bound", path, title, out);
+	rc |= plot_render("bound", path, title, out);
 	f = open_data(figdir, "stages", facet, path, sizeof(path));
 	if (!f)
 		return 1;
@@ -197,7 +197,7 @@ static int plot_facet(const struct csv *t, size_t r, const char *figdir)
 	fclose(f);
 	snprintf(out, sizeof(out), "%s/stages-%s", figdir, facet);
 	if (items)
-		rc |= render("stages", path, title, out);
+		rc |= plot_render("stages", path, title, out);
 	if (!strcmp(csv_get(t, r, "fault"), "cold")) {
 		f = open_data(figdir, "faults", facet, path, sizeof(path));
 		if (!f)
@@ -206,7 +206,7 @@ static int plot_facet(const struct csv *t, size_t r, const char *figdir)
 		fclose(f);
 		snprintf(out, sizeof(out), "%s/faults-%s", figdir, facet);
 		if (items)
-			rc |= render("faults", path, title, out);
+			rc |= plot_render("faults", path, title, out);
 	}
 	return rc;
 }
@@ -287,7 +287,7 @@ static int compare_figure(const struct csv *ta, const struct csv *tb, size_t rb,
 	fclose(f);
 	snprintf(out, sizeof(out), "%s/compare-%s", figdir, facet);
 	snprintf(extra, sizeof(extra), "nseries=%zu; name_a='%s'; name_b='%s'; title='%s'", n, a_name, b_name, facet);
-	return render("compare", path, extra, out);
+	return plot_render("compare", path, extra, out);
 }
 
 int compare_main(const char *a, const char *b)

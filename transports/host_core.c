@@ -125,18 +125,6 @@ static uint64_t host_tsc_of(const struct vcpu *v, uint64_t guest_tsc)
 	return guest_tsc - (uint64_t)v->tsc_offset;
 }
 
-static void inject_page_fault(struct vcpu *v, uint64_t gva, bool write)
-{
-	struct kvm_vcpu_events *ev = &v->run->s.regs.events;
-
-	ev->exception.injected = 1;
-	ev->exception.nr = X86_VEC_PF;
-	ev->exception.has_error_code = 1;
-	ev->exception.error_code = PF_ERR_U | (write ? PF_ERR_W : 0);
-	vcpu_sregs(v)->cr2 = gva;
-	v->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
-}
-
 static int reserve_input(struct op_state *op, uint64_t total)
 {
 	if (total > op->in_cap) {
@@ -188,7 +176,7 @@ static int move(struct engine *e, struct vcpu *v, const struct transport_ops *t,
 	op->pending = *db;
 	op->pending_done = x.moved;
 	e->t.faults++;
-	inject_page_fault(v, x.fault_gva, x.to_guest);
+	vcpu_inject_page_fault(v, x.fault_gva, x.to_guest);
 	return PG_DB_RETRY;
 }
 

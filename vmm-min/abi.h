@@ -40,6 +40,7 @@ enum pg_mode {
 	PG_MODE_EXCEPTION = 3,  /* raise #UD in ring 3 on purpose (tests) */
 	PG_MODE_TOUCH = 4,      /* touch arg[0] buffer pages, SYNC their range (tests) */
 	PG_MODE_SERVE = 5,      /* run transfers the host hands out (SYNC NEXT / RESULT) */
+	PG_MODE_MICRO = 6,      /* map, spin or stop as the host's microbenchmarks ask (SYNC MICRO_*) */
 };
 
 enum pg_frame_policy {
@@ -78,6 +79,20 @@ enum pg_sync_tag {
 	PG_SYNC_RESULT = 7,    /* RSI = GVA of the struct pg_result of the last command */
 	PG_SYNC_WINDOW_BEGIN = 8, /* the timed part of a transfer starts: host stage times restart */
 	PG_SYNC_WINDOW_END = 9,   /* ... and ends; RSI = guest TSC when the last doorbell returned */
+	PG_SYNC_MICRO_READY = 10, /* micro mode is up: the host runs its benchmarks from here */
+	PG_SYNC_MICRO_REQ = 11,   /* RSI = GVA of a struct pg_micro_req; RAX = what to do (0: ask again) */
+	PG_SYNC_MICRO_SPIN = 12,  /* a null round trip; RAX 1 = spin on, 0 = stop */
+};
+
+enum pg_micro_what {
+	PG_MICRO_MAP = 1,  /* buffer region: page size, frame policy, seed; touch `pages` 4 KiB pages */
+	PG_MICRO_SPIN = 2, /* SYNC MICRO_SPIN until answered 0 */
+	PG_MICRO_DONE = 3,
+};
+
+struct pg_micro_req {
+	uint32_t page_shift, frame_policy;
+	uint64_t seed, pages;
 };
 
 /* One transfer the host asks the serving guest to make (PG_MODE_SERVE). */

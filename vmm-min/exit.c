@@ -108,33 +108,35 @@ static enum exit_action handle_exit(struct vcpu *v)
 
 volatile sig_atomic_t vm_stop_requested;
 
+enum exit_action vcpu_run_once(struct vcpu *v)
+{
+	int rc;
+
+	v->t_enter = __rdtsc();
+	rc = ioctl(v->fd, KVM_RUN, 0);
+	v->t_exit = __rdtsc();
+	v->run->kvm_dirty_regs = 0;
+	v->exits++;
+	if (vm_stop_requested) {
+		stop_with_error(v, "interrupted by a signal");
+		return EXIT_STOP;
+	}
+	if (rc < 0 && errno != EINTR) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "KVM_RUN failed: %s", strerror(errno));
+		stop_with_error(v, what);
+		return EXIT_STOP;
+	}
+	return rc == 0 ? handle_exit(v) : EXIT_CONTINUE;
+}
+
 enum vm_outcome vm_run(struct vm *vm)
 {
-	struct vcpu *v = vm->vcpus[0];
-
 	vm->outcome = VM_RUNNING;
-	for (;;) {
-		int rc;
-
-		v->t_enter = __rdtsc();
-		rc = ioctl(v->fd, KVM_RUN, 0);
-		v->t_exit = __rdtsc();
-		v->run->kvm_dirty_regs = 0;
-		v->exits++;
-		if (vm_stop_requested) {
-			stop_with_error(v, "interrupted by a signal");
-			return vm->outcome;
-		}
-		if (rc < 0 && errno != EINTR) {
-			char what[96];
-
-			snprintf(what, sizeof(what), "KVM_RUN failed: %s", strerror(errno));
-			stop_with_error(v, what);
-			return vm->outcome;
-		}
-		if (rc == 0 && handle_exit(v) == EXIT_STOP)
-			return vm->outcome;
-	}
+	while (vcpu_run_once(vm->vcpus[0]) == EXIT_CONTINUE)
+		;
+	return vm->outcome;
 }
 
 void vm_describe_outcome(const struct vm *vm, char *out, size_t cap)

@@ -17,6 +17,7 @@
 #include "boot.h"
 #include "elfload.h"
 #include "vm.h"
+#include "x86.h"
 
 #define SYNC_REGS_NEEDED (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
 
@@ -269,6 +270,18 @@ int vcpu_translate(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 		return -1;
 	*gpa = t.physical_address;
 	return 0;
+}
+
+void vcpu_inject_page_fault(struct vcpu *v, uint64_t gva, bool write)
+{
+	struct kvm_vcpu_events *ev = &v->run->s.regs.events;
+
+	ev->exception.injected = 1;
+	ev->exception.nr = X86_VEC_PF;
+	ev->exception.has_error_code = 1;
+	ev->exception.error_code = PF_ERR_U | (write ? PF_ERR_W : 0);
+	vcpu_sregs(v)->cr2 = gva;
+	v->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 }
 
 double vcpu_tsc_to_ns(const struct vcpu *v, double ticks)

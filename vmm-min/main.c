@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../harness/bench.h"
+#include "../harness/micro.h"
 #include "../harness/plot.h"
 #include "../harness/table.h"
 #include "selftest.h"
@@ -24,6 +25,8 @@ static void usage(FILE *out)
 		"commands:\n"
 		"  selftest        boot the guest, run its self-checks, print this machine's calibration\n"
 		"  bench [opts]    sweep the transports into a dataset, print Table 7.1 (bench --help)\n"
+		"  micro [opts]    per-page translation cost of every method, stage costs (Google\n"
+		"                  Benchmark; micro --help)\n"
 		"  table DIR       Table 7.1 view of a dataset, beside the thesis's numbers\n"
 		"  plot DIR        figures of a dataset into DIR/figures (png, svg, pdf; gnuplot)\n"
 		"  compare A B     per configuration median ratio B/A, flagged where p5-p95 do not\n"
@@ -145,12 +148,14 @@ int main(int argc, char **argv)
 		}
 		return compare_main(argv[optind + 1], argv[optind + 2]);
 	}
-	if (strcmp(argv[optind], "selftest") && strcmp(argv[optind], "bench")) {
+	if (strcmp(argv[optind], "selftest") && strcmp(argv[optind], "bench") && strcmp(argv[optind], "micro")) {
 		fprintf(stderr, "pagegate: unknown command '%s' (see pagegate --help)\n", argv[optind]);
 		return 2;
 	}
 	if (!strcmp(argv[optind], "bench"))
 		return bench_main(argc - optind, argv + optind, &cfg);
+	if (!strcmp(argv[optind], "micro"))
+		return micro_main(argc - optind, argv + optind, &cfg);
 	rc = kvm_check_environment();
 	if (rc)
 		return rc;

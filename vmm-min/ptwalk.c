@@ -6,6 +6,7 @@
  * Accessed/dirty bits are not set: the VMM walks to read the guest's mappings, not to
  * emulate the guest's own accesses.
  */
+#include <string.h>
 #include "ptwalk.h"
 #include "x86.h"
 
@@ -105,6 +106,77 @@ enum pt_walk_status pt_walk_leaf(const struct guest_mem *m, uint64_t entry, uint
 	return step(m, entry, 1, gva, out, &next);
 }
 
+static bool allowed(const struct pt_walk *w, bool write)
+{
+	return w->user && (!write || w->writable);
+}
+
+uint64_t pt_translate_leafcopy(const struct guest_mem *m, uint64_t cr3, uint64_t va, uint64_t n, bool write,
+			       uint64_t *gpas, enum pt_walk_status *st)
+{
+	uint64_t leaves[PT_ENTRIES], i = 0;
+
+	*st = PTW_OK;
+	while (i < n) {
+		uint64_t p = va + (i << PAGE_SHIFT_4K), table, in_region = PT_ENTRIES - PT_INDEX(p, 1);
+		struct pt_walk up, w;
+
+		*st = pt_walk_upper(m, cr3, p, &up, &table);
+		if (*st == PTW_OK && !table && !allowed(&up, write))
+			*st = PTW_NO_ACCESS;
+		if (*st != PTW_OK)
+			return i;
+		if (table)
+			memcpy(leaves, gmem_ptr(m, table, PAGE_SIZE_4K), PAGE_SIZE_4K);
+		for (uint64_t k = 0; k < in_region && i < n; k++, i++, p += PAGE_SIZE_4K) {
+			if (!table) {
+				gpas[i] = (up.gpa & ~(PAGE_SIZE_4K - 1)) + (k << PAGE_SHIFT_4K);
+				continue;
+			}
+			w = up;
+			*st = pt_walk_leaf(m, leaves[PT_INDEX(p, 1)], p, &w);
+			if (*st == PTW_OK && !allowed(&w, write))
+				*st = PTW_NO_ACCESS;
+			if (*st != PTW_OK)
+				return i;
+			gpas[i] = w.gpa & ~(PAGE_SIZE_4K - 1);
+		}
+	}
+	return i;
+}
+
+void pt_walk_cache_reset(struct pt_walk_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+enum pt_walk_status pt_walk_cached(struct pt_walk_cache *c, const struct guest_mem *m, uint64_t cr3, uint64_t gva,
+				   struct pt_walk *out)
+{
+	uint64_t region = (gva >> PAGE_SHIFT_2M) + 1;
+	struct pt_walk_cache_slot *s = &c->slot[region % PT_WALK_CACHE_SLOTS];
+	enum pt_walk_status st;
+	const uint64_t *slot;
+
+	if (s->region != region) {
+		st = pt_walk_upper(m, cr3, gva, &s->upper, &s->table);
+		if (st != PTW_OK) {
+			s->region = 0;
+			return st;
+		}
+		s->region = region;
+	}
+	*out = s->upper;
+	if (!s->table) { /* large page: re-derive the offset */
+		uint64_t mask = (1ull << out->page_shift) - 1;
+
+		out->gpa = (out->leaf & PTE_ADDR_MASK & ~mask) | (gva & mask);
+		return PTW_OK;
+	}
+	slot = gmem_ptr(m, s->table + 8 * PT_INDEX(gva, 1), 8);
+	return pt_walk_leaf(m, *slot, gva, out);
+}
+
 const char *pt_walk_status_name(enum pt_walk_status s)
 {
 	switch (s) {
@@ -118,6 +190,8 @@ const char *pt_walk_status_name(enum pt_walk_status s)
 		return "outside guest RAM";
 	case PTW_NONCANONICAL:
 		return "non-canonical address";
+	case PTW_NO_ACCESS:
+		return "access not permitted";
 	}
 	return "?";
 }

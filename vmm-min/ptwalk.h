@@ -18,6 +18,7 @@ enum pt_walk_status {
 	PTW_RESERVED_BIT,
 	PTW_OUTSIDE_RAM,
 	PTW_NONCANONICAL,
+	PTW_NO_ACCESS, /* mapped, but without the rights the caller needs */
 };
 
 struct pt_walk {
@@ -38,6 +39,30 @@ enum pt_walk_status pt_walk_upper(const struct guest_mem *m, uint64_t cr3, uint6
 
 /* Finish a walk begun by pt_walk_upper with a PT entry (e.g. from a copy of the table). */
 enum pt_walk_status pt_walk_leaf(const struct guest_mem *m, uint64_t entry, uint64_t gva, struct pt_walk *out);
+/* The page-table-copy translation of n 4 KiB pages from va (page aligned): one upper
+ * walk per 2 MiB region, that region's leaf table copied in one read, every page looked
+ * up in the copy.  gpas[i] = page base of va + i * 4 KiB.  Pages must be user pages, and
+ * writable if `write` (else PTW_NO_ACCESS).  Returns the pages translated before the
+ * first failure (n if none); *st says why it stopped. */
+uint64_t pt_translate_leafcopy(const struct guest_mem *m, uint64_t cr3, uint64_t va, uint64_t n, bool write,
+			       uint64_t *gpas, enum pt_walk_status *st);
+
+/* A software TLB of upper-level walks, keyed by 2 MiB region: a hit reads only the leaf
+ * entry.  Valid only while the guest does not change its upper levels (the caller
+ * resets it when it cannot know that). */
+#define PT_WALK_CACHE_SLOTS 64
+struct pt_walk_cache_slot {
+	uint64_t region; /* va >> 21, plus 1 (0 = empty) */
+	uint64_t table;  /* PT address, or 0 for a 2 MiB / 1 GiB leaf */
+	struct pt_walk upper;
+};
+struct pt_walk_cache {
+	struct pt_walk_cache_slot slot[PT_WALK_CACHE_SLOTS];
+};
+void pt_walk_cache_reset(struct pt_walk_cache *c);
+enum pt_walk_status pt_walk_cached(struct pt_walk_cache *c, const struct guest_mem *m, uint64_t cr3, uint64_t gva,
+				   struct pt_walk *out);
+
 const char *pt_walk_status_name(enum pt_walk_status s);
 
 #endif

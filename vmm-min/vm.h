@@ -131,6 +131,9 @@ extern volatile sig_atomic_t vm_stop_requested;
 
 /* Run vCPU 0 until the guest says DONE or ABORT or the VM stops; returns the outcome. */
 enum vm_outcome vm_run(struct vm *vm);
+/* One KVM_RUN and the handling of its exit (what vm_run loops on); usable from a SYNC
+ * hook to drive the guest further while the hook runs. */
+enum exit_action vcpu_run_once(struct vcpu *v);
 /* One line saying how the run ended (for DONE with status 0: "guest done"). */
 void vm_describe_outcome(const struct vm *vm, char *out, size_t cap);
 /* Count and print a named check (the guest's CHECK calls and the host's own checks). */
@@ -150,6 +153,9 @@ struct kvm_sregs *vcpu_sregs(struct vcpu *v);
 void vcpu_regs_dirty(struct vcpu *v);
 /* Guest-virtual -> guest-physical with KVM_TRANSLATE (an ioctl). 0, or -1 if not mapped. */
 int vcpu_translate(struct vcpu *v, uint64_t gva, uint64_t *gpa);
+/* Inject a user-mode #PF at gva (a write fault if write) on the next entry: events and
+ * CR2 through the sync registers, no ioctl. */
+void vcpu_inject_page_fault(struct vcpu *v, uint64_t gva, bool write);
 /* Convert guest TSC ticks to nanoseconds. */
 double vcpu_tsc_to_ns(const struct vcpu *v, double ticks);
 
