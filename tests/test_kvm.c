@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include "ptwalk.h"
 #include "testlib.h"
 #include "vm.h"
 #include "x86.h"
@@ -179,6 +180,82 @@ static void test_missing_kvm_device(void **state)
 	assert_ptr_equal(strchr(out, '\n'), out + n - 1); /* exactly one line */
 }
 
+struct agreement {
+	int checked, mapped, mismatches;
+	char first[200];
+};
+
+/* At the guest's SYNC PAGES: random addresses — the touched pages, the untouched rest of
+ * the region, the kernel and ring-3 images, anywhere below 2^47 — translated by every
+ * method; all must agree with KVM_TRANSLATE on mapped / not mapped and on the address. */
+static uint64_t agreement_hook(struct vcpu *v, uint64_t tag, void *ctx)
+{
+	struct agreement *ag = ctx;
+	const struct guest_mem *m = &v->vm->mem;
+	uint64_t cr3 = vcpu_sregs(v)->cr3, pages = vcpu_regs(v)->r8, shift = vcpu_regs(v)->r9 & 0xff;
+	struct pt_walk_cache cache;
+
+	if (tag != PG_SYNC_PAGES)
+		return PG_CTL_OK;
+	pt_walk_cache_reset(&cache);
+	srand(5);
+	for (int i = 0; i < 4000; i++) {
+		uint64_t r = (uint64_t)rand() << 31 ^ (uint64_t)rand(), va, by_kvm = 0, gpa;
+		struct pt_walk w, wc;
+		enum pt_walk_status st, lst;
+		int kvm_ok;
+
+		switch (i % 4) {
+		case 0: va = PG_BUF_VA + r % (pages << shift); break;           /* touched */
+		case 1: va = PG_BUF_VA + r % (4 * (pages << shift)); break;     /* mostly untouched */
+		case 2: va = r % PG_USER_IMAGE_END; break;                      /* kernel and user images */
+		default: va = r & ((1ull << 47) - 1); break;                    /* anywhere */
+		}
+		kvm_ok = vcpu_translate(v, va, &by_kvm) == 0;
+		st = pt_walk(m, cr3, va, &w);
+		lst = pt_walk_cached(&cache, m, cr3, va, &wc) == st && (st != PTW_OK || wc.gpa == w.gpa) ? st : PTW_NO_ACCESS;
+		ag->checked++;
+		ag->mapped += kvm_ok;
+		if ((st == PTW_OK) != kvm_ok || lst != st || (kvm_ok && w.gpa != by_kvm) ||
+		    (kvm_ok && w.user && (pt_translate_leafcopy(m, cr3, va & ~4095ull, 1, false, &gpa, &lst) != 1 ||
+					  gpa != (by_kvm & ~4095ull)))) {
+			if (!ag->mismatches++)
+				snprintf(ag->first, sizeof(ag->first), "GVA 0x%llx: KVM_TRANSLATE %s 0x%llx, walk %s 0x%llx",
+					 (unsigned long long)va, kvm_ok ? "ok" : "unmapped", (unsigned long long)by_kvm,
+					 pt_walk_status_name(st), (unsigned long long)w.gpa);
+		}
+	}
+	return PG_CTL_OK;
+}
+
+static void check_agreement(unsigned shift, unsigned policy, uint64_t pages)
+{
+	struct vm_config cfg = { .mem_bytes = 256ull << 20, .guest_path = test_guest_path(), .quiet = true };
+	struct agreement ag = { 0 };
+	struct vm *vm;
+
+	if (!kvm_usable)
+		skip();
+	cfg.params = (struct pg_params){ .mode = PG_MODE_TOUCH, .buf_page_shift = shift, .frame_policy = policy,
+					 .seed = 9, .arg = { pages } };
+	vm = vm_create(&cfg);
+	vm->sync_hook = agreement_hook;
+	vm->sync_ctx = &ag;
+	assert_int_equal(vm_run(vm), VM_DONE);
+	vm_destroy(vm);
+	assert_int_equal(ag.checked, 4000);
+	if (ag.mismatches)
+		fail_msg("%d of %d addresses disagree; first: %s", ag.mismatches, ag.checked, ag.first);
+	assert_true(ag.mapped > 1000 && ag.mapped < 3500); /* both kinds really were checked */
+}
+
+static void test_translators_agree_with_kvm_translate(void **state)
+{
+	(void)state;
+	check_agreement(PAGE_SHIFT_4K, PG_FRAMES_SCATTERED, 500);
+	check_agreement(PAGE_SHIFT_2M, PG_FRAMES_SCATTERED, 8);
+}
+
 static int probe_kvm(void **state)
 {
 	(void)state;
@@ -195,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_unexpected_exception_reported),
 		cmocka_unit_test(test_fault_count_equals_touched_pages),
 		cmocka_unit_test(test_scattered_frames_are_not_contiguous),
+		cmocka_unit_test(test_translators_agree_with_kvm_translate),
 	};
 
 	return cmocka_run_group_tests_name("kvm", tests, probe_kvm, NULL);

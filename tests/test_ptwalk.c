@@ -197,6 +197,77 @@ static void test_gmem_reads(void **state)
 	assert_string_equal(buf, "xxxx...");
 }
 
+/* The leaf-table copy and the cached walk give what the plain walk gives, on random
+ * 4 KiB mappings, 2 MiB and 1 GiB leaves and holes; and fail where it fails. */
+static void test_leafcopy_and_cache_agree_with_walk(void **state)
+{
+	struct image *img = *state;
+	struct pt_walk_cache cache;
+	enum { N = 2000 };
+	uint64_t base = 0x7000000000, gpas[N];
+	enum pt_walk_status st;
+
+	pt_walk_cache_reset(&cache);
+	srand(11);
+	for (int i = 0; i < N; i++)
+		if (rand() % 4) /* a quarter are holes */
+			assert_int_equal(pt_map(&img->ctx, img->root, base + ((uint64_t)i << 12),
+						TABLE_AREA + ((uint64_t)(rand() % 10000) << 12), PAGE_SHIFT_4K, PTE_W | PTE_U), 0);
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x40000000, 0x1000000, PAGE_SHIFT_2M, PTE_W | PTE_U), 0);
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x8000000000, 0, PAGE_SHIFT_1G, PTE_W | PTE_U), 0);
+	for (int i = 0; i < 3 * N; i++) {
+		uint64_t va = i < N ? base + ((uint64_t)i << 12) : i < 2 * N ? 0x40000000 + ((uint64_t)(i - N) << 10)
+										: 0x8000000000 + ((uint64_t)rand() << 6);
+		struct pt_walk w, wc;
+		enum pt_walk_status plain = pt_walk(&img->mem, img->root, va, &w);
+		uint64_t done = pt_translate_leafcopy(&img->mem, img->root, va & ~4095ull, 1, true, gpas, &st);
+
+		assert_int_equal(pt_walk_cached(&cache, &img->mem, img->root, va, &wc), plain);
+		assert_int_equal(done, plain == PTW_OK ? 1 : 0);
+		if (plain == PTW_OK) {
+			assert_int_equal(wc.gpa, w.gpa);
+			assert_int_equal(gpas[0], w.gpa & ~4095ull);
+		} else {
+			assert_int_equal(st, plain);
+		}
+	}
+	/* one call over the whole range stops at the first hole, having translated the rest */
+	for (int i = 0; i < N; i++) {
+		struct pt_walk w;
+
+		if (pt_walk(&img->mem, img->root, base + ((uint64_t)i << 12), &w) != PTW_OK) {
+			assert_int_equal(pt_translate_leafcopy(&img->mem, img->root, base, N, false, gpas, &st), i);
+			assert_int_equal(st, PTW_NOT_PRESENT);
+			break;
+		}
+	}
+}
+
+static void test_leafcopy_rights_and_bad_tables(void **state)
+{
+	struct image *img = *state;
+	uint64_t gpas[4];
+	enum pt_walk_status st;
+
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x30000, 0x900000, PAGE_SHIFT_4K, PTE_W), 0); /* no U */
+	assert_int_equal(pt_translate_leafcopy(&img->mem, img->root, 0x30000, 1, false, gpas, &st), 0);
+	assert_int_equal(st, PTW_NO_ACCESS);
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x31000, 0x901000, PAGE_SHIFT_4K, PTE_U), 0); /* read-only */
+	assert_int_equal(pt_translate_leafcopy(&img->mem, img->root, 0x31000, 1, false, gpas, &st), 1);
+	assert_int_equal(pt_translate_leafcopy(&img->mem, img->root, 0x31000, 1, true, gpas, &st), 0);
+	assert_int_equal(st, PTW_NO_ACCESS);
+	*entry_for(img, 0x30000, 2) = RAM | PTE_P | PTE_W | PTE_U; /* PT just past the end of RAM */
+	assert_int_equal(pt_translate_leafcopy(&img->mem, img->root, 0x30000, 1, false, gpas, &st), 0);
+	assert_int_equal(st, PTW_OUTSIDE_RAM);
+	/* recursive slot: the PML4 serves as every level; its entry 0 (a table) reads as a page,
+	 * entry 1 is empty: two steps, bounded, nothing outside RAM */
+	((uint64_t *)(img->mem.hva + img->root))[9] = img->root | PTE_P | PTE_W | PTE_U;
+	assert_int_equal(pt_translate_leafcopy(&img->mem, img->root, 9ull << 39 | 9ull << 30 | 9ull << 21, 4, false,
+					       gpas, &st), 1);
+	assert_int_equal(st, PTW_NOT_PRESENT);
+	assert_true(gpas[0] < RAM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +278,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_self_referencing_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noncanonical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gmem_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leafcopy_and_cache_agree_with_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leafcopy_rights_and_bad_tables, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ptwalk", tests, NULL, NULL);

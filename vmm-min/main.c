@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "../harness/bench.h"
 #include "../harness/micro.h"
+#include "../harness/model.h"
 #include "../harness/plot.h"
 #include "../harness/table.h"
 #include "selftest.h"
@@ -29,6 +30,7 @@ static void usage(FILE *out)
 		"                  Benchmark; micro --help)\n"
 		"  table DIR       Table 7.1 view of a dataset, beside the thesis's numbers\n"
 		"  plot DIR        figures of a dataset into DIR/figures (png, svg, pdf; gnuplot)\n"
+		"  model DIR       fit the cost model to a dataset, predict Table 7.1, explain it\n"
 		"  compare A B     per configuration median ratio B/A, flagged where p5-p95 do not\n"
 		"                  overlap (exit 1 if any), with overlay figures in B/figures\n"
 		"\n"
@@ -76,7 +78,7 @@ static void default_guest_path(char *path, size_t cap)
 	snprintf(slash + 1, cap - (size_t)(slash + 1 - path), "guest-bench.elf");
 }
 
-/* table DIR, plot DIR: commands on a dataset, no KVM needed. */
+/* table DIR, plot DIR, model DIR: commands on a dataset, no KVM needed. */
 static int dataset_command(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -85,6 +87,8 @@ static int dataset_command(int argc, char **argv)
 	}
 	if (!strcmp(argv[0], "table"))
 		return table_print(argv[1], stdout) ? 2 : 0;
+	if (!strcmp(argv[0], "model"))
+		return model_main(argv[1]);
 	return plot_main(argv[1]);
 }
 
@@ -139,7 +143,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[optind], "table") || !strcmp(argv[optind], "plot"))
+	if (!strcmp(argv[optind], "table") || !strcmp(argv[optind], "plot") || !strcmp(argv[optind], "model"))
 		return dataset_command(argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "compare")) {
 		if (optind + 3 != argc) {
