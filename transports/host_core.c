@@ -76,7 +76,7 @@ int xfer_copy(struct xfer *x, uint64_t gpa, uint64_t offset, uint64_t n)
 {
 	uint8_t *g = gmem_ptr(&x->v->vm->mem, gpa, n);
 
-	if (!g)
+	if (!g || gpa < PG_GUEST_LOAD_MIN) /* the VMM's boot area is never a transfer's */
 		return PG_DB_EFAULT;
 	if (x->to_guest)
 		memcpy(g, x->host + offset, n);
@@ -211,13 +211,12 @@ static int do_execute(struct engine *e, struct op_state *op, uint64_t op_id, uin
 	uint64_t t0 = e->timing ? __builtin_ia32_rdtsc() : 0;
 	int rc;
 
-	if (op->phase == OP_SENDING && op->in_len != op->in_total) {
-		warn(e, "EXECUTE of op %llu with %llu of %llu input bytes", (unsigned long long)op_id,
-		     (unsigned long long)op->in_len, (unsigned long long)op->in_total);
+	if (op->phase != OP_SENDING || op->in_len != op->in_total) {
+		warn(e, "EXECUTE of op %llu before its input is complete (%llu of %llu bytes sent)",
+		     (unsigned long long)op_id, op->phase == OP_SENDING ? (unsigned long long)op->in_len : 0ull,
+		     op->phase == OP_SENDING ? (unsigned long long)op->in_total : 0ull);
 		return PG_DB_ESTATE;
 	}
-	if (op->phase != OP_SENDING)
-		op->in_len = 0; /* an operation without input */
 	op->out.limit = e->max_op_bytes;
 	rc = op_handler(op_id)(op->in, op->in_len, &op->out);
 	op->phase = rc ? OP_IDLE : OP_EXECUTED;
@@ -249,14 +248,19 @@ static int do_receive(struct engine *e, struct vcpu *v, const struct transport_o
 		     (unsigned long long)db->bytes, (unsigned long long)t->max_bytes_per_doorbell);
 		return PG_DB_EINVAL;
 	}
-	part.bytes = op->out.len - op->out_pos < db->bytes ? op->out.len - op->out_pos : db->bytes;
 	*moved = 0;
-	if (part.bytes == 0)
-		return PG_DB_OK;
-	status = move(e, v, t, op, &part, op->out.data + op->out_pos);
+	if (op->out_pos == op->out.len && op->out.len) {
+		warn(e, "%s: RECEIVE of op %llu past its %llu output bytes", t->name, (unsigned long long)db->op,
+		     (unsigned long long)op->out.len);
+		return PG_DB_ESTATE;
+	}
+	part.bytes = op->out.len - op->out_pos < db->bytes ? op->out.len - op->out_pos : db->bytes;
+	status = part.bytes ? move(e, v, t, op, &part, op->out.data + op->out_pos) : PG_DB_OK;
 	if (status == PG_DB_OK) {
 		op->out_pos += part.bytes;
 		*moved = part.bytes;
+		if (op->out_pos == op->out.len)
+			op->phase = OP_IDLE; /* all of it delivered: the operation is over */
 	}
 	return status;
 }
@@ -309,6 +313,10 @@ static enum exit_action doorbell_io(struct vcpu *v, struct io_access *a, void *c
 	} else if (db.op == PG_OP_NULL) {
 		status = PG_DB_OK;
 		moved = 0;
+	} else if ((db.state == PG_DB_SEND || db.state == PG_DB_RECEIVE) && db.addr + db.bytes < db.addr) {
+		warn(e, "%s: range 0x%llx + %llu wraps around", t->name, (unsigned long long)db.addr,
+		     (unsigned long long)db.bytes);
+		status = PG_DB_EINVAL;
 	} else if (db.state == PG_DB_SEND) {
 		status = do_send(e, v, t, op, &db);
 	} else if (db.state == PG_DB_EXECUTE) {

@@ -59,7 +59,7 @@ struct transport_ops {
  * x->fault_gva set) or PG_DB_EFAULT.  Counts pages; no timing. */
 int xfer_translate(struct xfer *x, uint64_t gva, uint64_t *gpa);
 /* Copy n bytes between guest-physical gpa and the host buffer at offset; PG_DB_EFAULT
- * if the range leaves guest RAM. */
+ * if the range leaves guest RAM or touches the VMM's boot area. */
 int xfer_copy(struct xfer *x, uint64_t gpa, uint64_t offset, uint64_t n);
 /* Copy n bytes laid over the 4 KiB pages gpas[0], gpas[1], ... starting `offset` bytes
  * into the first, to or from the host buffer at x->moved; advances x->moved. */

@@ -41,6 +41,7 @@ enum pg_mode {
 	PG_MODE_TOUCH = 4,      /* touch arg[0] buffer pages, SYNC their range (tests) */
 	PG_MODE_SERVE = 5,      /* run transfers the host hands out (SYNC NEXT / RESULT) */
 	PG_MODE_MICRO = 6,      /* map, spin or stop as the host's microbenchmarks ask (SYNC MICRO_*) */
+	PG_MODE_HOSTILE = 7,    /* attack the VMM through every transport, CHECK each answer (tests) */
 };
 
 enum pg_frame_policy {
@@ -100,16 +101,9 @@ enum pg_cmd_kind {
 	PG_CMD_SEND = 1, /* buffer -> host sink (SEND timed), checksums compared */
 	PG_CMD_RECV = 2, /* host pattern -> buffer (RECEIVE timed), every byte checked */
 	PG_CMD_CALL = 3, /* buffer -> echo -> second buffer (all timed), compared byte for byte */
-	PG_CMD_RAW = 4,  /* one doorbell with the registers in `raw` (tests of malformed requests) */
 	PG_CMD_NULL_RINGS = 5, /* `bytes` null doorbells (op PG_OP_NULL); guest_ticks = median round trip */
 };
 
-/* A raw doorbell: RDI is raw.addr, or the guest's scratch page when raw.addr is 0, whose
- * 1024 32-bit entries the guest first sets to raw.fill + i * raw.fill_step. */
-struct pg_raw_doorbell {
-	uint64_t state, addr, bytes, total, op, extra;
-	uint32_t fill, fill_step;
-};
 
 struct pg_cmd {
 	uint32_t kind;
@@ -124,7 +118,6 @@ struct pg_cmd {
 	uint32_t pad;
 	uint64_t frame_seed;
 	uint64_t data_seed;
-	struct pg_raw_doorbell raw;
 };
 
 #define PG_RESULT_MISMATCH 100 /* transfer said OK but the data differ */

@@ -29,15 +29,15 @@ static uint64_t reserved_bits(const struct guest_mem *m, int level, bool leaf)
 	return rsvd;
 }
 
-/* Check `entry` at `level`; at a leaf fill out's translation and return PTW_OK with
- * *next = 0, else return PTW_OK with *next = the next table's address. */
+/* Check `entry` at `level`; at a leaf fill out's translation (out->page_shift != 0) and
+ * return PTW_OK, else return PTW_OK with *next = the next table's address (which may be
+ * 0: a guest may keep a table at guest-physical 0). */
 static enum pt_walk_status step(const struct guest_mem *m, uint64_t entry, int level, uint64_t gva,
 				struct pt_walk *out, uint64_t *next)
 {
 	bool leaf = level == 1 || (level <= 3 && (entry & PTE_PS));
 
 	out->level = level;
-	*next = 0;
 	if (!(entry & PTE_P))
 		return PTW_NOT_PRESENT;
 	if (entry & reserved_bits(m, level, leaf))
@@ -76,7 +76,7 @@ static enum pt_walk_status walk_down(const struct guest_mem *m, uint64_t cr3, ui
 		if (!slot)
 			return PTW_OUTSIDE_RAM;
 		st = step(m, *slot, level, gva, out, table);
-		if (st != PTW_OK || !*table)
+		if (st != PTW_OK || out->page_shift)
 			return st;
 	}
 	return PTW_OK;
@@ -94,7 +94,7 @@ enum pt_walk_status pt_walk_upper(const struct guest_mem *m, uint64_t cr3, uint6
 {
 	enum pt_walk_status st = walk_down(m, cr3, gva, 2, out, table_gpa);
 
-	if (st == PTW_OK && *table_gpa && !gmem_ptr(m, *table_gpa, PAGE_SIZE_4K))
+	if (st == PTW_OK && !out->page_shift && !gmem_ptr(m, *table_gpa, PAGE_SIZE_4K))
 		return PTW_OUTSIDE_RAM;
 	return st;
 }
@@ -122,14 +122,14 @@ uint64_t pt_translate_leafcopy(const struct guest_mem *m, uint64_t cr3, uint64_t
 		struct pt_walk up, w;
 
 		*st = pt_walk_upper(m, cr3, p, &up, &table);
-		if (*st == PTW_OK && !table && !allowed(&up, write))
+		if (*st == PTW_OK && up.page_shift && !allowed(&up, write))
 			*st = PTW_NO_ACCESS;
 		if (*st != PTW_OK)
 			return i;
-		if (table)
+		if (!up.page_shift)
 			memcpy(leaves, gmem_ptr(m, table, PAGE_SIZE_4K), PAGE_SIZE_4K);
 		for (uint64_t k = 0; k < in_region && i < n; k++, i++, p += PAGE_SIZE_4K) {
-			if (!table) {
+			if (up.page_shift) {
 				gpas[i] = (up.gpa & ~(PAGE_SIZE_4K - 1)) + (k << PAGE_SHIFT_4K);
 				continue;
 			}
@@ -167,7 +167,7 @@ enum pt_walk_status pt_walk_cached(struct pt_walk_cache *c, const struct guest_m
 		s->region = region;
 	}
 	*out = s->upper;
-	if (!s->table) { /* large page: re-derive the offset */
+	if (s->upper.page_shift) { /* large page: re-derive the offset */
 		uint64_t mask = (1ull << out->page_shift) - 1;
 
 		out->gpa = (out->leaf & PTE_ADDR_MASK & ~mask) | (gva & mask);

@@ -32,8 +32,8 @@ struct pt_walk {
 enum pt_walk_status pt_walk(const struct guest_mem *m, uint64_t cr3, uint64_t gva, struct pt_walk *out);
 
 /* The upper three levels only: PTW_OK with either a 1 GiB / 2 MiB translation in out
- * (*table_gpa = 0), or *table_gpa = the 4 KiB page table (wholly in RAM) that maps gva,
- * with out's rights accumulated so far. */
+ * (out->page_shift 30 or 21), or out->page_shift 0 and *table_gpa = the 4 KiB page table
+ * (wholly in RAM) that maps gva, with out's rights accumulated so far. */
 enum pt_walk_status pt_walk_upper(const struct guest_mem *m, uint64_t cr3, uint64_t gva, struct pt_walk *out,
 				  uint64_t *table_gpa);
 
@@ -53,7 +53,7 @@ uint64_t pt_translate_leafcopy(const struct guest_mem *m, uint64_t cr3, uint64_t
 #define PT_WALK_CACHE_SLOTS 64
 struct pt_walk_cache_slot {
 	uint64_t region; /* va >> 21, plus 1 (0 = empty) */
-	uint64_t table;  /* PT address, or 0 for a 2 MiB / 1 GiB leaf */
+	uint64_t table;  /* PT address, unless upper.page_shift says a 2 MiB / 1 GiB leaf */
 	struct pt_walk upper;
 };
 struct pt_walk_cache {

@@ -6,7 +6,8 @@
  * region whose leaf tables are one flat array); and drops to the ring-3 process.  After
  * that it only runs the page-fault handler (map a fresh frame from the frame pool, in
  * 4 KiB or 2 MiB pages; leave a ring-3 fault it cannot serve unserved a bounded number of
- * times), two system calls (int3 gate), and aborts on every other exception.
+ * times), three system calls (int3 gate; one forges table entries for the hostile-guest
+ * tests), and aborts on every other exception.
  */
 #include "../lib/guest.h"
 #include "../../vmm-min/x86.h"
@@ -203,6 +204,12 @@ uint64_t kernel_syscall(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t nr)
 		return buf.faults;
 	case SYS_BUF_CONFIG:
 		return (uint64_t)(int64_t)buf_config(a0, a1, a2);
+	case SYS_PTE_POKE: /* lets a test process forge the region's tables for the VMM to meet */
+		if ((a0 != 1 && a0 != 2) || a1 >= (a0 == 1 ? PT_ENTRIES * PT_ENTRIES : PT_ENTRIES))
+			return (uint64_t)-1;
+		(a0 == 1 ? buf.pts : buf.pd)[a1] = a2;
+		write_cr3(buf.root_pa);
+		return 0;
 	default:
 		return (uint64_t)-1;
 	}

@@ -139,18 +139,6 @@ static void run_call(const struct pg_transport *t, uint8_t *in, uint8_t *out)
 	res.checksum = pg_checksum(PG_CHECKSUM_INIT, out, cmd.bytes);
 }
 
-static void run_raw(const struct pg_transport *t)
-{
-	static uint32_t scratch[1024] __attribute__((aligned(4096)));
-	const struct pg_raw_doorbell *raw = &cmd.raw;
-	uint64_t moved;
-
-	for (uint32_t i = 0; i < 1024; i++)
-		scratch[i] = raw->fill + i * raw->fill_step;
-	res.status = (uint64_t)pg_ring(t, raw->state, raw->addr ? raw->addr : (uint64_t)scratch, raw->bytes,
-				       raw->total, raw->op, raw->extra, &moved);
-}
-
 static void run_null_rings(const struct pg_transport *t)
 {
 	static uint64_t rt[1024];
@@ -178,10 +166,6 @@ static void run_command(void)
 	uint8_t *in = (uint8_t *)PG_BUF_VA + cmd.offset, *out = in + HALF;
 
 	res = (struct pg_result){ .status = PG_RESULT_BADCMD, .bad_offset = ~0ull };
-	if (t && cmd.kind == PG_CMD_RAW) {
-		run_raw(t);
-		return;
-	}
 	if (t && cmd.kind == PG_CMD_NULL_RINGS && cmd.bytes) {
 		run_null_rings(t);
 		return;

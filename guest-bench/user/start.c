@@ -60,6 +60,8 @@ void __attribute__((noreturn)) user_start(void)
 		serve_run();
 	case PG_MODE_MICRO:
 		micro_run();
+	case PG_MODE_HOSTILE:
+		hostile_run();
 	case PG_MODE_ASSERT:
 		GUEST_ASSERT(user_params.arg[0] == 0x600d);
 		break;

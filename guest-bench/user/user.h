@@ -43,5 +43,6 @@ static inline volatile uint8_t *pg_buf(void)
 void selftest_run(void) __attribute__((noreturn));
 void serve_run(void) __attribute__((noreturn));
 void micro_run(void) __attribute__((noreturn));
+void hostile_run(void) __attribute__((noreturn));
 
 #endif

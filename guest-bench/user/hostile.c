@@ -1,0 +1,201 @@
+/*
+ * The hostile guest (PG_MODE_HOSTILE): one attack after another on the VMM through the
+ * transports' doorbells — malformed page lists, pages outside the guest's mappings or in
+ * the VMM's boot area, forged page tables (entries outside RAM or onto the boot area,
+ * reserved bits, a page table in the boot area), unknown ids and states, states out of order, sizes that
+ * overflow, interleaved operations, a doorbell storm, faults that never make progress.
+ * Each attack must get its error status (a CHECK to the host); afterwards interleaved and
+ * normal transfers must still be byte-exact.  arg[0] is the host's translation method
+ * (0 kvm, 1 walk): KVM_TRANSLATE reports no access rights, so two attacks differ by it.
+ */
+#include "../../transports/basic/basic.h"
+#include "../../transports/extended/extended.h"
+#include "../../transports/guest_api.h"
+#include "../../transports/ptcopy/ptcopy.h"
+#include "user.h"
+
+#define PTE_FORGE_FLAGS (PTE_P | PTE_W | PTE_U)
+
+static uint32_t list[EXTENDED_MAX_ENTRIES] __attribute__((aligned(4096)));
+static uint8_t small[2][8192] __attribute__((aligned(4096)));
+static int failures;
+
+static const struct pg_transport *transport(unsigned id)
+{
+	return pg_transport_by_id(id);
+}
+
+static void expect(const char *what, int got, int want)
+{
+	char detail[96];
+
+	pg_snprintf(detail, sizeof(detail), "status %d, expected %d", got, want);
+	failures += !pg_check(what, got == want, detail);
+}
+
+static int ring(unsigned id, uint64_t state, uint64_t addr, uint64_t bytes, uint64_t total, uint64_t op, uint64_t extra)
+{
+	uint64_t moved;
+
+	return pg_ring(transport(id), state, addr, bytes, total, op, extra, &moved);
+}
+
+/* SEND one page listed as `page_number` through extended. */
+static int send_listed(uint32_t page_number)
+{
+	list[0] = page_number;
+	return ring(EXTENDED_ID, PG_DB_SEND, (uint64_t)list, 4096, 4096, PG_OP_SINK, extended_extra(1, 0));
+}
+
+static void malformed_lists(void)
+{
+	list[0] = (uint32_t)((uint64_t)small[0] >> 12);
+	expect("extended: 1025 list entries", ring(EXTENDED_ID, PG_DB_SEND, (uint64_t)list, 4096, 4096, PG_OP_SINK,
+						   extended_extra(1025, 0)), PG_DB_EINVAL);
+	expect("extended: 0 list entries", ring(EXTENDED_ID, PG_DB_SEND, (uint64_t)list, 4096, 4096, PG_OP_SINK,
+						extended_extra(0, 0)), PG_DB_EINVAL);
+	expect("extended: list shorter than its bytes", ring(EXTENDED_ID, PG_DB_SEND, (uint64_t)list, 8192, 8192,
+							     PG_OP_SINK, extended_extra(1, 0)), PG_DB_EINVAL);
+	expect("extended: list page not page-aligned", ring(EXTENDED_ID, PG_DB_SEND, (uint64_t)list + 8, 4096, 4096,
+							     PG_OP_SINK, extended_extra(1, 0)), PG_DB_EINVAL);
+	expect("extended: first-page offset of 4096", ring(EXTENDED_ID, PG_DB_SEND, (uint64_t)list, 4096, 8192,
+							     PG_OP_SINK, extended_extra(2, 4096)), PG_DB_EINVAL);
+}
+
+static void bad_pages(void)
+{
+	expect("extended: page never mapped (faults without progress)", send_listed(0x7ffff), PG_DB_EAGAIN);
+	expect("extended: page past guest RAM (faults without progress)", send_listed(0xfffffff0), PG_DB_EAGAIN);
+	expect("extended: page in the VMM's boot area", send_listed(0x80), PG_DB_EFAULT);
+	expect("ptcopy: range in the VMM's boot area", ring(PTCOPY_ID, PG_DB_SEND, 0x80000, 4096, 4096, PG_OP_SINK, 0),
+	       PG_DB_EFAULT);
+	expect("ptcopy: non-canonical range", ring(PTCOPY_ID, PG_DB_SEND, 0x0000800000000000ull, 4096, 4096, PG_OP_SINK, 0),
+	       PG_DB_EFAULT);
+	expect("ptcopy: range wrapping past 2^64", ring(PTCOPY_ID, PG_DB_SEND, ~0ull - 4095, 8192, 8192, PG_OP_SINK, 0),
+	       PG_DB_EINVAL);
+	expect("basic: kernel-only page", ring(BASIC_ID, PG_DB_SEND, 0x200000, 64, 64, PG_OP_SINK, 0),
+	       user_params.arg[0] ? PG_DB_EFAULT : PG_DB_OK); /* KVM_TRANSLATE cannot see the U bit */
+}
+
+/* Forge the first PTEs of the region and let the VMM meet them. */
+static void forged_tables(void)
+{
+	uint32_t first = (uint32_t)(PG_BUF_VA >> 12);
+	uint64_t frame;
+
+	GUEST_ASSERT(pg_buf_config(PAGE_SHIFT_4K, PG_FRAMES_CONTIGUOUS, 0) == 0);
+	pg_buf()[0] = 1; /* a real frame, to forge around */
+	syscall3(SYS_PTE_POKE, 1, 0, (user_params.ram_bytes + 0x1000) | PTE_FORGE_FLAGS);
+	expect("forged PTE: frame past guest RAM (extended)", send_listed(first), PG_DB_EFAULT);
+	expect("forged PTE: frame past guest RAM (ptcopy)", ring(PTCOPY_ID, PG_DB_SEND, PG_BUF_VA, 4096, 4096, PG_OP_SINK, 0),
+	       PG_DB_EFAULT);
+	syscall3(SYS_PTE_POKE, 1, 0, 0x80000 | PTE_FORGE_FLAGS);
+	expect("forged PTE: user page onto the VMM's boot area", send_listed(first), PG_DB_EFAULT);
+	frame = 0x10000000;
+	syscall3(SYS_PTE_POKE, 1, 0, frame | (1ull << 51) | PTE_FORGE_FLAGS);
+	expect("forged PTE: reserved bit 51 (ptcopy walks itself)",
+	       ring(PTCOPY_ID, PG_DB_SEND, PG_BUF_VA, 4096, 4096, PG_OP_SINK, 0), PG_DB_EFAULT);
+	/* PD entry 1 names guest-physical page 0 as its page table: the kernel's fault handler
+	 * maps into its own (unlinked) table, the page stays absent, the VMM gives up */
+	syscall3(SYS_PTE_POKE, 2, 1, (uint64_t)0 | PTE_FORGE_FLAGS);
+	expect("forged PDE: page table at guest-physical 0 (faults without progress)",
+	       ring(PTCOPY_ID, PG_DB_SEND, PG_BUF_VA + PAGE_SIZE_2M, 4096, 4096, PG_OP_SINK, 0), PG_DB_EAGAIN);
+	GUEST_ASSERT(pg_buf_config(PAGE_SHIFT_4K, PG_FRAMES_CONTIGUOUS, 0) == 0); /* restore sane tables */
+}
+
+static void bad_ids_states_sizes(void)
+{
+	expect("unknown operation id", ring(BASIC_ID, PG_DB_SEND, (uint64_t)small[0], 16, 16, 99, 0), PG_DB_ENOOP);
+	expect("unknown state", ring(BASIC_ID, 7, (uint64_t)small[0], 16, 16, PG_OP_ECHO, 0), PG_DB_EINVAL);
+	expect("basic: piece over 4 KiB", ring(BASIC_ID, PG_DB_SEND, (uint64_t)small[0], 4097, 8192, PG_OP_ECHO, 0),
+	       PG_DB_EINVAL);
+	expect("piece larger than the total", ring(BASIC_ID, PG_DB_SEND, (uint64_t)small[0], 64, 32, PG_OP_ECHO, 0),
+	       PG_DB_EINVAL);
+	expect("total of 2^64 - 1 bytes", ring(BASIC_ID, PG_DB_SEND, (uint64_t)small[0], 64, ~0ull, PG_OP_ECHO, 0),
+	       PG_DB_ENOMEM);
+	expect("RECEIVE before EXECUTE", ring(BASIC_ID, PG_DB_RECEIVE, (uint64_t)small[0], 64, 64, PG_OP_PATTERN, 0),
+	       PG_DB_ESTATE);
+	expect("EXECUTE before SEND", ring(BASIC_ID, PG_DB_EXECUTE, 0, 0, 0, PG_OP_ECHO, 0), PG_DB_ESTATE);
+	expect("SEND of half the input", ring(BASIC_ID, PG_DB_SEND, (uint64_t)small[0], 64, 128, PG_OP_ECHO, 0), PG_DB_OK);
+	expect("EXECUTE with input missing", ring(BASIC_ID, PG_DB_EXECUTE, 0, 0, 0, PG_OP_ECHO, 0), PG_DB_ESTATE);
+	expect("pattern request of 8 bytes (handler refuses)",
+	       ring(BASIC_ID, PG_DB_SEND, (uint64_t)small[0], 8, 8, PG_OP_PATTERN, 0), PG_DB_OK);
+	expect("EXECUTE of the bad pattern request", ring(BASIC_ID, PG_DB_EXECUTE, 0, 0, 0, PG_OP_PATTERN, 0),
+	       PG_DB_EHANDLER);
+}
+
+static void receive_past_output(void)
+{
+	uint64_t len;
+
+	memset(small[0], 0x5a, 16);
+	expect("echo of 16 bytes", pg_call(transport(BASIC_ID), PG_OP_ECHO, small[0], 16, small[1], 16, &len), PG_DB_OK);
+	expect("RECEIVE past the output", ring(BASIC_ID, PG_DB_RECEIVE, (uint64_t)small[1], 64, 64, PG_OP_ECHO, 0),
+	       PG_DB_ESTATE);
+}
+
+/* Two operations' SENDs interleaved, through two transports: both complete intact. */
+static void interleaved(void)
+{
+	uint64_t len, sum;
+
+	pg_pattern_fill(small[0], 0, sizeof(small[0]), 21);
+	pg_pattern_fill(small[1], 0, 4096, 22);
+	expect("interleaved: echo part 1", ring(BASIC_ID, PG_DB_SEND, (uint64_t)small[0], 4096, 8192, PG_OP_ECHO, 0),
+	       PG_DB_OK);
+	expect("interleaved: whole sink", ring(PTCOPY_ID, PG_DB_SEND, (uint64_t)small[1], 4096, 4096, PG_OP_SINK, 0),
+	       PG_DB_OK);
+	expect("interleaved: echo part 2",
+	       ring(BASIC_ID, PG_DB_SEND, (uint64_t)small[0] + 4096, 4096, 8192, PG_OP_ECHO, 0), PG_DB_OK);
+	expect("interleaved: sink executes", pg_execute(transport(PTCOPY_ID), PG_OP_SINK, &len), PG_DB_OK);
+	expect("interleaved: sink answers", pg_receive(transport(BASIC_ID), PG_OP_SINK, &sum, sizeof(sum), &len), PG_DB_OK);
+	failures += !pg_check("interleaved: sink checksum", sum == pg_checksum(PG_CHECKSUM_INIT, small[1], 4096), 0);
+	expect("interleaved: echo executes", pg_execute(transport(EXTENDED_ID), PG_OP_ECHO, &len), PG_DB_OK);
+	expect("interleaved: echo answers",
+	       pg_receive(transport(EXTENDED_ID), PG_OP_ECHO, (uint8_t *)PG_BUF_VA, 8192, &len), PG_DB_OK);
+	failures += !pg_check("interleaved: echo byte-exact",
+			      len == 8192 && !memcmp((const void *)PG_BUF_VA, small[0], 8192), 0);
+}
+
+static void storm(void)
+{
+	int wrong = 0;
+
+	for (int i = 0; i < 20000; i++)
+		wrong += ring((unsigned)(1 + i % 3), PG_DB_SEND, (uint64_t)small[0], 16, 16, 200 + (uint64_t)i, 0) !=
+			 PG_DB_ENOOP;
+	failures += !pg_check("doorbell storm: 20000 bad doorbells, each refused", wrong == 0, 0);
+}
+
+/* After all that, every transport still moves 1 MiB + 1 byte intact. */
+static void still_sound(void)
+{
+	static const unsigned ids[] = { BASIC_ID, EXTENDED_ID, PTCOPY_ID };
+	uint8_t *in = (uint8_t *)PG_BUF_VA, *out = in + (4 << 20);
+	uint64_t n = (1 << 20) + 1, len;
+
+	for (int i = 0; i < 3; i++) {
+		int st;
+
+		pg_pattern_fill(in, 0, n, 40 + (uint64_t)i);
+		memset(out, 0, n);
+		st = pg_call(transport(ids[i]), PG_OP_ECHO, in, n, out, n, &len);
+		failures += !pg_check(i == 0 ? "afterwards: basic echo byte-exact"
+					     : i == 1 ? "afterwards: extended echo byte-exact"
+						      : "afterwards: ptcopy echo byte-exact",
+				      st == PG_DB_OK && len == n && !memcmp(in, out, n), 0);
+	}
+}
+
+void hostile_run(void)
+{
+	malformed_lists();
+	bad_pages();
+	forged_tables();
+	bad_ids_states_sizes();
+	receive_past_output();
+	interleaved();
+	storm();
+	still_sound();
+	pg_done((uint64_t)failures);
+}
