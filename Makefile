@@ -2,6 +2,7 @@
 # (build/guest-bench.elf) and the tests.  `make SAN=1` builds the host side with ASan and
 # UBSan into build-san/.  Source lists are flat and explicit.
 
+SHELL := /bin/bash
 CC ?= gcc
 CXX ?= g++
 SAN ?= 0
@@ -52,7 +53,7 @@ SHARED_GUEST_OBJS := $(call host_obj,$(SHARED_GUEST_SRCS))
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_NAMES))
 
-.PHONY: all test run-tests san clean plots FORCE
+.PHONY: all test run-tests san clean plots fuzz fuzz-build FORCE
 all: $(BUILD)/pagegate $(BUILD)/guest-bench.elf
 
 HOST_LIBS := -lhwloc -lbenchmark -lstdc++ -lpthread -lm
@@ -105,6 +106,7 @@ test:
 	@harness/deps.sh
 	$(MAKE) run-tests
 	$(MAKE) SAN=1 run-tests
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 run-tests: all $(TEST_BINS)
 	@status=0; for t in $(TEST_BINS); do \
@@ -112,6 +114,34 @@ run-tests: all $(TEST_BINS)
 
 san:
 	$(MAKE) SAN=1 all
+
+# libFuzzer targets (clang, ASan + UBSan): the page walkers and the doorbell engine.
+FUZZ_CC := clang
+FUZZ_SECONDS ?= 60
+TEST_FUZZ_SECONDS ?= 20
+FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_HOST_SRCS := $(filter-out vmm-min/selftest.c,$(VMM_SRCS)) $(TRANSPORT_HOST_SRCS)
+FUZZ_TARGETS := fuzz_ptwalk fuzz_doorbell
+
+fuzz-build: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+
+build/fuzz/fuzz_ptwalk: fuzz/fuzz_ptwalk.c vmm-min/gmem.c vmm-min/ptwalk.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
+
+build/fuzz/fuzz_doorbell: fuzz/fuzz_doorbell.c $(FUZZ_HOST_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
+
+# Each target for FUZZ_SECONDS from its committed seed corpus (new inputs go to build/).
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus-$$t && \
+		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -close_fd_mask=3 -print_final_stats=1 \
+			build/fuzz/corpus-$$t fuzz/corpus/$$(echo $$t | sed 's/fuzz_//') 2>&1 | \
+			grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done' | sed "s/^/$$t: /"; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 # Figures of a dataset: make plots DATA=datasets/runs/<run>
 plots: all

@@ -129,8 +129,12 @@ uint64_t pt_translate_leafcopy(const struct guest_mem *m, uint64_t cr3, uint64_t
 		if (!up.page_shift)
 			memcpy(leaves, gmem_ptr(m, table, PAGE_SIZE_4K), PAGE_SIZE_4K);
 		for (uint64_t k = 0; k < in_region && i < n; k++, i++, p += PAGE_SIZE_4K) {
-			if (up.page_shift) {
+			if (up.page_shift) { /* the large page's 4 KiB parts, each checked against RAM */
 				gpas[i] = (up.gpa & ~(PAGE_SIZE_4K - 1)) + (k << PAGE_SHIFT_4K);
+				if (!gmem_ptr(m, gpas[i], PAGE_SIZE_4K)) {
+					*st = PTW_OUTSIDE_RAM;
+					return i;
+				}
 				continue;
 			}
 			w = up;
