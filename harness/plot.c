@@ -65,8 +65,9 @@ static FILE *open_data(const char *figdir, const char *name, const char *facet, 
 	return fopen(path, "w");
 }
 
-/* One block per label: bytes, median, p5, p95, % of bound (sizes ascending as written). */
-static void write_throughput(FILE *f, const struct csv *t, size_t facet_row, const char **labels, size_t n)
+/* One block per label: bytes, median, p5, p95, % of bound (sizes ascending as written);
+ * returns the number of blocks. */
+static int write_throughput(FILE *f, const struct csv *t, size_t facet_row, const char **labels, size_t n)
 {
 	fprintf(f, "# bytes median_mbps p5_mbps p95_mbps pct_of_bound\n");
 	for (size_t l = 0; l < n; l++) {
@@ -78,6 +79,7 @@ static void write_throughput(FILE *f, const struct csv *t, size_t facet_row, con
 					csv_get(t, r, "median_pct_of_bound"));
 		fprintf(f, "\n\n");
 	}
+	return (int)n;
 }
 
 /* One bar per label and size of 1-4 MiB; returns the number of bars. */
@@ -170,44 +172,44 @@ int plot_render(const char *script, const char *data, const char *extra, const c
 	return 0;
 }
 
+typedef int (*figure_writer)(FILE *f, const struct csv *t, size_t facet_row, const char **labels, size_t n);
+
+/* Write <name>-<facet>.dat with `write` and render it with each script in `scripts`
+ * (NULL-terminated), unless the data file came out empty. */
+static int figure(const char *figdir, const char *name, const char *facet, const char *const *scripts,
+		  figure_writer write, const struct csv *t, size_t r, const char **labels, size_t n, const char *title)
+{
+	char path[1024], out[1024];
+	FILE *f = open_data(figdir, name, facet, path, sizeof(path));
+	int items, rc = 0;
+
+	if (!f)
+		return 1;
+	items = write(f, t, r, labels, n);
+	fclose(f);
+	for (; items && *scripts; scripts++) {
+		snprintf(out, sizeof(out), "%s/%s-%s", figdir, *scripts, facet);
+		rc |= plot_render(*scripts, path, title, out);
+	}
+	return rc;
+}
+
 static int plot_facet(const struct csv *t, size_t r, const char *figdir)
 {
+	static const char *const throughput[] = { "throughput", "bound", NULL }, *const stages[] = { "stages", NULL },
+				 *const faults[] = { "faults", NULL };
 	const char *labels[MAX_ITEMS];
 	size_t n = labels_of(t, r, labels);
-	char facet[128], path[1024], out[1024], title[300];
-	int rc = 0, items;
-	FILE *f;
+	char facet[128], title[300];
+	int rc;
 
 	facet_name(t, r, facet, sizeof(facet));
 	snprintf(title, sizeof(title), "title='%s, %s buffer, %s pages, %s frames'", csv_get(t, r, "direction"),
 		 csv_get(t, r, "fault"), csv_get(t, r, "page_size"), csv_get(t, r, "frames"));
-	f = open_data(figdir, "throughput", facet, path, sizeof(path));
-	if (!f)
-		return 1;
-	write_throughput(f, t, r, labels, n);
-	fclose(f);
-	snprintf(out, sizeof(out), "%s/throughput-%s", figdir, facet);
-	rc |= plot_render("throughput", path, title, out);
-	snprintf(out, sizeof(out), "%s/bound-%s", figdir, facet);
-	rc |= plot_render("bound", path, title, out);
-	f = open_data(figdir, "stages", facet, path, sizeof(path));
-	if (!f)
-		return 1;
-	items = write_stages(f, t, r, labels, n);
-	fclose(f);
-	snprintf(out, sizeof(out), "%s/stages-%s", figdir, facet);
-	if (items)
-		rc |= plot_render("stages", path, title, out);
-	if (!strcmp(csv_get(t, r, "fault"), "cold")) {
-		f = open_data(figdir, "faults", facet, path, sizeof(path));
-		if (!f)
-			return 1;
-		items = write_faults(f, t, r, labels, n);
-		fclose(f);
-		snprintf(out, sizeof(out), "%s/faults-%s", figdir, facet);
-		if (items)
-			rc |= plot_render("faults", path, title, out);
-	}
+	rc = figure(figdir, "throughput", facet, throughput, write_throughput, t, r, labels, n, title);
+	rc |= figure(figdir, "stages", facet, stages, write_stages, t, r, labels, n, title);
+	if (!strcmp(csv_get(t, r, "fault"), "cold"))
+		rc |= figure(figdir, "faults", facet, faults, write_faults, t, r, labels, n, title);
 	return rc;
 }
 

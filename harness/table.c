@@ -122,6 +122,19 @@ static void print_ratio(FILE *out, const struct csv *t, size_t facet_row, const 
 	fprintf(out, "\n");
 }
 
+/* "median [p5-p95]" MB/s of a label and size, or "-". */
+static void spread_cell(const struct csv *t, size_t facet_row, const char *label, const char *bytes, char *cell,
+			size_t cap)
+{
+	long r = find(t, facet_row, label, bytes);
+
+	if (r < 0)
+		snprintf(cell, cap, "-");
+	else
+		snprintf(cell, cap, "%.0f [%.0f-%.0f]", csv_num(t, (size_t)r, "median_mbps"),
+			 csv_num(t, (size_t)r, "p5_mbps"), csv_num(t, (size_t)r, "p95_mbps"));
+}
+
 static void print_throughput(FILE *out, const struct csv *t, size_t facet_row, const char **labels, size_t nlabels,
 			     const char **sizes, size_t nsizes)
 {
@@ -136,12 +149,9 @@ static void print_throughput(FILE *out, const struct csv *t, size_t facet_row, c
 	for (size_t l = 0; l < nlabels; l++) {
 		fprintf(out, "%-16s", labels[l]);
 		for (size_t s = 0; s < nsizes; s++) {
-			long r = find(t, facet_row, labels[l], sizes[s]);
-			char cell[64] = "-";
+			char cell[64];
 
-			if (r >= 0)
-				snprintf(cell, sizeof(cell), "%.0f [%.0f-%.0f]", csv_num(t, (size_t)r, "median_mbps"),
-					 csv_num(t, (size_t)r, "p5_mbps"), csv_num(t, (size_t)r, "p95_mbps"));
+			spread_cell(t, facet_row, labels[l], sizes[s], cell, sizeof(cell));
 			fprintf(out, " %18s", cell);
 		}
 		fprintf(out, "\n");
@@ -162,12 +172,9 @@ static void print_by_size(FILE *out, const struct csv *t, size_t facet_row, cons
 		size_name(sizes[s], name, sizeof(name));
 		fprintf(out, "%-12s", name);
 		for (size_t l = 0; l < nlabels; l++) {
-			long r = find(t, facet_row, labels[l], sizes[s]);
-			char cell[64] = "-";
+			char cell[64];
 
-			if (r >= 0)
-				snprintf(cell, sizeof(cell), "%.0f [%.0f-%.0f]", csv_num(t, (size_t)r, "median_mbps"),
-					 csv_num(t, (size_t)r, "p5_mbps"), csv_num(t, (size_t)r, "p95_mbps"));
+			spread_cell(t, facet_row, labels[l], sizes[s], cell, sizeof(cell));
 			fprintf(out, " %20s", cell);
 		}
 		fprintf(out, "\n");

@@ -6,13 +6,6 @@
 #include "gmem.h"
 #include "ptwalk.h"
 
-void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
-{
-	if (gpa >= m->size || len > m->size - gpa)
-		return NULL;
-	return m->hva + gpa;
-}
-
 /* Copy between host memory and guest-virtual [gva, gva + len), page by page. */
 static int copy_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, uint8_t *host, size_t len,
 		    int to_guest)

@@ -17,8 +17,14 @@ struct guest_mem {
 	unsigned phys_bits; /* the guest's MAXPHYADDR, for reserved-bit checks */
 };
 
-/* Host pointer to [gpa, gpa + len) if that range lies wholly in guest RAM, else NULL. */
-void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+/* Host pointer to [gpa, gpa + len) if that range lies wholly in guest RAM, else NULL.
+ * (Inline: the page walkers call it on every level.) */
+static inline void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= m->size || len > m->size - gpa)
+		return (void *)0;
+	return m->hva + gpa;
+}
 
 /* Copy len bytes from guest-virtual gva (page tables at cr3). 0, or -1 if any byte is
  * unreachable. */
