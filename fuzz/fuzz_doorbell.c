@@ -40,17 +40,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vm *vm = fake_vm();
 	struct vcpu *v = vm->vcpus[0];
+	static size_t dirty = RAM; /* bytes of guest RAM the last input may have changed */
 	struct engine e;
 	uint64_t regs[4][REGS], cr3;
-	size_t header = sizeof(regs) + sizeof(cr3);
+	size_t header = sizeof(regs) + sizeof(cr3), image;
 	uint8_t out = 0;
 
 	if (size < header)
 		return 0;
 	memcpy(regs, data, sizeof(regs));
 	memcpy(&cr3, data + sizeof(regs), sizeof(cr3));
-	memset(vm->mem.hva, 0, RAM);
-	memcpy(vm->mem.hva, data + header, size - header < RAM ? size - header : RAM);
+	image = size - header < RAM ? size - header : RAM;
+	memset(vm->mem.hva, 0, dirty);
+	memcpy(vm->mem.hva, data + header, image);
+	dirty = image;
 	engine_init(&e, vm);
 	e.max_op_bytes = 1 << 20;
 	for (int d = 0; d < 4; d++) {
@@ -64,6 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		e.method = regs[d][7] & 1 ? XLATE_WALK : XLATE_KVM;
 		assert(h->fn(v, &a, h->ctx) == EXIT_CONTINUE);
 		assert(r->rax <= PG_DB_EHANDLER);
+		if (regs[d][0] % 5 == PG_DB_RECEIVE)
+			dirty = RAM; /* the host wrote guest pages: clear everything next time */
 	}
 	engine_fini(&e);
 	return 0;
