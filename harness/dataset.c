@@ -144,6 +144,24 @@ static void cpu_model(char *out, size_t cap)
 		fclose(f);
 }
 
+/* The installed version of a Debian package, or "not installed". */
+static void package_version(const char *package, char *out, size_t cap)
+{
+	char cmd[160];
+	FILE *p;
+	size_t n = 0;
+
+	snprintf(cmd, sizeof(cmd), "dpkg-query -W -f '${Version}' %s 2>/dev/null", package);
+	p = popen(cmd, "r");
+	if (p) {
+		n = fread(out, 1, cap - 1, p);
+		pclose(p);
+	}
+	out[n] = 0;
+	if (!n)
+		snprintf(out, cap, "not installed");
+}
+
 static int write_meta(const struct dataset *ds, const char *status)
 {
 	const struct run_info *in = ds->info;
@@ -179,8 +197,10 @@ static int write_meta(const struct dataset *ds, const char *status)
 	json_str(f, "hwloc_topology", in->topology, false);
 	json_str(f, "pinning", in->pin_map, false);
 	json_str(f, "hwloc_api_version", in->hwloc_version, false);
-	json_str(f, "liburing_version", "not linked by bench", false);
-	json_str(f, "google_benchmark_version", "not linked by bench", false);
+	package_version("liburing2", num, sizeof(num));
+	json_str(f, "liburing_version", num, false); /* not linked yet: devices will use it */
+	package_version("libbenchmark1debian", num, sizeof(num));
+	json_str(f, "google_benchmark_version", num, false);
 	json_str(f, "compiler", __VERSION__, false);
 	fprintf(f, "  \"guest_ram_bytes\": %llu,\n", (unsigned long long)in->guest_ram);
 	fprintf(f, "  \"repetitions\": %d,\n  \"configurations\": %zu,\n", ds->reps, ds->nconfigs);
