@@ -33,7 +33,7 @@ struct bench_opts {
 	int nsizes;
 	int reps, warmup;
 	bool send, recv, warm, cold, pages_4k, pages_2m, contiguous, scattered;
-	uint64_t offset;
+	uint64_t offset, max_op_bytes;
 	bool timing, quiet;
 	const char *pin, *out;
 };
@@ -55,6 +55,8 @@ static void usage(FILE *out)
 		"  --frames LIST     contiguous,scattered (default scattered)\n"
 		"  --offset N        buffer start within its page, bytes (default 0)\n"
 		"  --pin SPEC        auto (last PU), none, or a PU number (default auto)\n"
+		"  --max-op-bytes N  host memory cap per operation buffer, K/M/G (default: the\n"
+		"                    largest size of the sweep)\n"
 		"  --out DIR         dataset folder (default datasets/runs/<UTC time>-<git sha>)\n"
 		"  --no-timing       stage timing off (to measure its overhead)\n"
 		"  --quiet           no progress line and no table\n");
@@ -170,7 +172,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "frames", required_argument, 0, 'F' },    { "offset", required_argument, 0, 'o' },
 		{ "pin", required_argument, 0, 'P' },       { "out", required_argument, 0, 'O' },
 		{ "no-timing", no_argument, 0, 'n' },       { "quiet", no_argument, 0, 'q' },
-		{ "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
+		{ "help", no_argument, 0, 'h' },            { "max-op-bytes", required_argument, 0, 'M' },
+		{ 0, 0, 0, 0 },
 	};
 	static const char *const transport_names[] = { "basic", "extended", "ptcopy", NULL };
 	static const char *const translate_names[] = { "kvm", "walk", NULL };
@@ -230,6 +233,10 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		case 'P':
 			o->pin = optarg;
 			break;
+		case 'M':
+			if (parse_size(optarg, &o->max_op_bytes))
+				return bad("--max-op-bytes", optarg);
+			break;
 		case 'O':
 			o->out = optarg;
 			break;
@@ -253,6 +260,10 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		for (int i = 1; i <= 4; i++)
 			o->sizes[o->nsizes++] = (uint64_t)i << 20;
 	sort_unique(o->sizes, &o->nsizes);
+	if (!o->max_op_bytes)
+		o->max_op_bytes = o->sizes[o->nsizes - 1];
+	if (o->max_op_bytes < o->sizes[o->nsizes - 1])
+		return bad("--max-op-bytes", "(smaller than the largest size)");
 	return 0;
 }
 
@@ -496,6 +507,7 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 
 	if (rc)
 		return rc == 1 ? 0 : rc;
+	sopt.max_op_bytes = o.max_op_bytes;
 	if (pin_current_thread(o.pin, &sw.pin, sw.err, sizeof(sw.err))) {
 		fprintf(stderr, "pagegate bench: %s\n", sw.err);
 		return 2;
