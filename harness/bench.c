@@ -34,7 +34,7 @@ struct bench_opts {
 	int reps, warmup;
 	bool send, recv, warm, cold, pages_4k, pages_2m, contiguous, scattered;
 	uint64_t offset, max_op_bytes;
-	bool timing, quiet;
+	bool timed, untimed, quiet;
 	const char *pin, *out;
 };
 
@@ -58,7 +58,9 @@ static void usage(FILE *out)
 		"  --max-op-bytes N  host memory cap per operation buffer, K/M/G (default: the\n"
 		"                    largest size of the sweep)\n"
 		"  --out DIR         dataset folder (default datasets/runs/<UTC time>-<git sha>)\n"
-		"  --no-timing       stage timing off (to measure its overhead)\n"
+		"  --timing LIST     on,off: host stage timing; both to measure its overhead,\n"
+		"                    timed and untimed repetitions taking turns (default on)\n"
+		"  --no-timing       the same as --timing off\n"
 		"  --quiet           no progress line and no table\n");
 }
 
@@ -172,6 +174,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "frames", required_argument, 0, 'F' },    { "offset", required_argument, 0, 'o' },
 		{ "pin", required_argument, 0, 'P' },       { "out", required_argument, 0, 'O' },
 		{ "no-timing", no_argument, 0, 'n' },       { "quiet", no_argument, 0, 'q' },
+		{ "timing", required_argument, 0, 'T' },
 		{ "help", no_argument, 0, 'h' },            { "max-op-bytes", required_argument, 0, 'M' },
 		{ 0, 0, 0, 0 },
 	};
@@ -181,7 +184,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	int c;
 
 	*o = (struct bench_opts){ .reps = 5, .warmup = 1, .send = true, .warm = true, .pages_4k = true,
-				  .scattered = true, .timing = true, .pin = "auto" };
+				  .scattered = true, .timed = true, .pin = "auto" };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -241,7 +244,14 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			o->out = optarg;
 			break;
 		case 'n':
-			o->timing = false;
+			o->timed = false;
+			o->untimed = true;
+			break;
+		case 'T':
+			if (!strcmp(optarg, "both"))
+				o->timed = o->untimed = true;
+			else if (parse_pair(optarg, "on", "off", &o->timed, &o->untimed))
+				return bad("--timing", optarg);
 			break;
 		case 'q':
 			o->quiet = true;
@@ -309,28 +319,25 @@ static size_t build_configs(const struct bench_opts *o, struct config *configs)
 	size_t n = 0;
 
 	for (int s = 0; s < o->nsizes; s++)
-		for (int d = 0; d < 2; d++)
-			for (int f = 0; f < 2; f++)
-				for (int p = 0; p < 2; p++)
-					for (int fr = 0; fr < 2; fr++)
-						for (int r = 0; r < nrows; r++) {
-							struct config *c = &configs[n];
+		for (unsigned axes = 0; axes < 32; axes++) /* bits: recv, cold, 2m, scattered, untimed */
+			for (int r = 0; r < nrows; r++) {
+				bool d = axes & 1, f = axes & 2, p = axes & 4, fr = axes & 8, off = axes & 16;
+				struct config *c = &configs[n];
 
-							if (!(d ? o->recv : o->send) || !(f ? o->cold : o->warm) ||
-							    !(p ? o->pages_2m : o->pages_4k) ||
-							    !(fr ? o->scattered : o->contiguous) || n == MAX_CONFIGS)
-								continue;
-							*c = row[r];
-							c->direction = d ? "recv" : "send";
-							c->kind = d ? PG_CMD_RECV : PG_CMD_SEND;
-							c->cold = f;
-							c->page_shift = p ? PAGE_SHIFT_2M : PAGE_SHIFT_4K;
-							c->frame_policy = fr ? PG_FRAMES_SCATTERED : PG_FRAMES_CONTIGUOUS;
-							c->offset = o->offset;
-							c->bytes = o->sizes[s];
-							c->timing_off = !o->timing;
-							n++;
-						}
+				if (!(d ? o->recv : o->send) || !(f ? o->cold : o->warm) || !(p ? o->pages_2m : o->pages_4k) ||
+				    !(fr ? o->scattered : o->contiguous) || !(off ? o->untimed : o->timed) || n == MAX_CONFIGS)
+					continue;
+				*c = row[r];
+				c->direction = d ? "recv" : "send";
+				c->kind = d ? PG_CMD_RECV : PG_CMD_SEND;
+				c->cold = f;
+				c->page_shift = p ? PAGE_SHIFT_2M : PAGE_SHIFT_4K;
+				c->frame_policy = fr ? PG_FRAMES_SCATTERED : PG_FRAMES_CONTIGUOUS;
+				c->offset = o->offset;
+				c->bytes = o->sizes[s];
+				c->timing_off = off;
+				n++;
+			}
 	return n;
 }
 
