@@ -29,7 +29,11 @@ VMM_SRCS := vmm-min/kvm.c vmm-min/boot.c vmm-min/elfload.c vmm-min/gmem.c vmm-mi
 MAIN_SRCS := vmm-min/main.c
 # Transports: each folder has host.c and guest.c (skeleton is built, not registered).
 TRANSPORTS := basic extended ptcopy skeleton
-TRANSPORT_HOST_SRCS := transports/host_core.c transports/handlers.c transports/registry.c \
+DEVICES := sink echo pattern
+DEVICE_MODULES := sink echo pattern skeleton
+TEST_MODULES := bad_abi no_entry dup_op
+TRANSPORT_HOST_SRCS := transports/host_core.c transports/registry.c devices/registry.c \
+	$(foreach d,$(DEVICES),devices/$(d).c) \
 	$(foreach t,$(TRANSPORTS),transports/$(t)/host.c)
 TRANSPORT_GUEST_SRCS := transports/guest_api.c transports/guest_registry.c \
 	$(foreach t,$(TRANSPORTS),transports/$(t)/guest.c)
@@ -42,7 +46,7 @@ GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench
 	$(TRANSPORT_GUEST_SRCS)
 # Guest code the host tests build natively, to check the host against it.
 SHARED_GUEST_SRCS := guest-bench/kernel/paging.c guest-bench/kernel/frames.c
-TEST_NAMES := test_ptwalk test_elf test_frames test_model test_cbench test_kvm test_transports test_harness
+TEST_NAMES := test_ptwalk test_elf test_frames test_model test_cbench test_kvm test_devices test_transports test_harness
 
 host_obj = $(patsubst %.c,$(BUILD)/host/%.o,$(1))
 CBENCH_SRCS := harness/cbench/cbench.cc
@@ -54,9 +58,19 @@ GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_NAMES))
 
 .PHONY: all test run-tests san clean plots fuzz fuzz-build FORCE
-all: $(BUILD)/pagegate $(BUILD)/guest-bench.elf
+all: $(BUILD)/pagegate $(BUILD)/guest-bench.elf $(addprefix $(BUILD)/devices/,$(addsuffix .so,$(DEVICE_MODULES))) \
+	$(addprefix $(BUILD)/test-modules/,$(addsuffix .so,$(TEST_MODULES)))
 
-HOST_LIBS := -lhwloc -lbenchmark -lstdc++ -lpthread -lm
+# Device modules (shared objects for --device) and the deliberately broken ones the tests load.
+$(BUILD)/devices/%.so: devices/%.c devices/device_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -DPG_DEVICE_MODULE -fPIC -shared -o $@ $<
+
+$(BUILD)/test-modules/%.so: tests/modules/%.c devices/device_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -DPG_DEVICE_MODULE -fPIC -shared -o $@ $<
+
+HOST_LIBS := -lhwloc -lbenchmark -lstdc++ -lpthread -lm -ldl
 
 $(BUILD)/pagegate: $(MAIN_OBJS) $(BUILD)/libpagegate.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)

@@ -38,16 +38,15 @@ enum pg_db_status {
 	PG_DB_ESTATE = 5,     /* state out of order (EXECUTE before all input, RECEIVE before EXECUTE) */
 	PG_DB_ENOMEM = 6,     /* operation larger than the host allows */
 	PG_DB_EAGAIN = 7,     /* a page stayed absent after repeated faults */
-	PG_DB_EHANDLER = 8,   /* the operation's handler failed */
+	PG_DB_EHANDLER = 8,   /* the operation's device failed */
 };
 
-/* Operation ids of the built-in host handlers. */
+/* Operation ids of the built-in devices (devices/); modules serve others, up to 63. */
 enum pg_op_id {
 	PG_OP_NULL = 0,    /* answered OK at once: the null doorbell of the calibration */
 	PG_OP_SINK = 1,    /* consume the input; output: its 8-byte checksum */
 	PG_OP_ECHO = 2,    /* output = input */
 	PG_OP_PATTERN = 3, /* input: u64 length, u64 seed; output: that many pattern bytes */
-	PG_OP_COUNT = 4,
 };
 
 /* Byte i of the pattern with this seed (words of splitmix64, little-endian). */

@@ -2,7 +2,7 @@
  * The transport engine (see transport.h): one doorbell handler for every transport's
  * port.  It decodes the registers, keeps each operation's state (input being sent,
  * output being received), validates everything the guest says (state order, op id,
- * sizes, totals), runs EXECUTE handlers, calls the transport's move(), injects a page
+ * sizes, totals), runs EXECUTE on the operation's device (devices/registry.c), calls the transport's move(), injects a page
  * fault and answers RETRY when a page is absent (resuming where it stopped when the guest
  * rings again), and times every stage with the TSC.  Rejected doorbells get an error
  * status and a rate-limited warning; the VM keeps running.
@@ -14,10 +14,35 @@
 #include <sys/ioctl.h>
 #include "../vmm-min/ptwalk.h"
 #include "../vmm-min/x86.h"
-#include "handlers.h"
+#include "../devices/registry.h"
 #include "transport.h"
 
 enum op_phase { OP_IDLE, OP_SENDING, OP_EXECUTED };
+
+/* An operation's output buffer, grown on demand up to a limit. */
+struct op_output {
+	struct pg_device_output writer; /* what the device sees */
+	uint8_t *data;
+	uint64_t len, cap, limit;
+};
+
+static uint8_t *op_output_reserve(struct pg_device_output *w, uint64_t len)
+{
+	struct op_output *out = (struct op_output *)w;
+
+	if (len > out->limit)
+		return NULL;
+	if (len > out->cap) {
+		uint8_t *grown = realloc(out->data, len);
+
+		if (!grown)
+			return NULL;
+		out->data = grown;
+		out->cap = len;
+	}
+	out->len = len;
+	return out->data;
+}
 
 struct op_state {
 	enum op_phase phase;
@@ -218,13 +243,14 @@ static int do_execute(struct engine *e, struct op_state *op, uint64_t op_id, uin
 		return PG_DB_ESTATE;
 	}
 	op->out.limit = e->max_op_bytes;
-	rc = op_handler(op_id)(op->in, op->in_len, &op->out);
+	op->out.len = 0;
+	rc = devices_execute((uint32_t)op_id, op->in, op->in_len, &op->out.writer);
 	op->phase = rc ? OP_IDLE : OP_EXECUTED;
 	op->out_pos = 0;
 	if (e->timing)
 		e->t.handler += __builtin_ia32_rdtsc() - t0;
 	if (rc) {
-		warn(e, "handler of op %llu failed", (unsigned long long)op_id);
+		warn(e, "device %s failed op %llu", devices_name((uint32_t)op_id), (unsigned long long)op_id);
 		return PG_DB_EHANDLER;
 	}
 	if (op_id == PG_OP_SINK)
@@ -299,7 +325,7 @@ static enum exit_action doorbell_io(struct vcpu *v, struct io_access *a, void *c
 	const struct transport_ops *t = transport_by_id((unsigned)(a->addr - PG_DB_PORT(0)));
 	struct kvm_regs *r = vcpu_regs(v);
 	struct doorbell db = { r->rax, r->rdi, r->rsi, r->r8, r->r9, r->rcx, r->r10, r->r11 };
-	struct op_state *op = db.op < PG_OP_COUNT ? &e->ops[db.op] : NULL;
+	struct op_state *op = db.op == PG_OP_NULL || devices_serve((uint32_t)db.op) ? &e->ops[db.op] : NULL;
 	uint64_t moved = db.bytes, total = db.total;
 	int status;
 
@@ -340,11 +366,19 @@ static enum exit_action doorbell_io(struct vcpu *v, struct io_access *a, void *c
 
 void engine_init(struct engine *e, struct vm *vm)
 {
+	char err[512];
+
 	memset(e, 0, sizeof(*e));
 	e->vm = vm;
 	e->timing = true;
 	e->max_op_bytes = ENGINE_MAX_OP_BYTES;
-	e->ops = calloc(PG_OP_COUNT, sizeof(*e->ops));
+	e->ops = calloc(PG_DEVICE_MAX_OP + 1, sizeof(*e->ops));
+	for (int i = 0; i <= PG_DEVICE_MAX_OP; i++)
+		e->ops[i].out.writer.reserve = op_output_reserve;
+	if (devices_add_builtins(err, sizeof(err))) {
+		fprintf(stderr, "pagegate: %s\n", err);
+		exit(2);
+	}
 	for (int i = 0; transports[i]; i++)
 		vm_register_io(vm, false, PG_DB_PORT(transports[i]->id), 1, doorbell_io, e, transports[i]->name);
 }
@@ -352,13 +386,15 @@ void engine_init(struct engine *e, struct vm *vm)
 void engine_reserve(struct engine *e, uint64_t bytes)
 {
 	bytes = bytes < e->max_op_bytes ? bytes : e->max_op_bytes;
-	for (int i = 1; i < PG_OP_COUNT; i++) {
+	for (int i = 1; i <= PG_DEVICE_MAX_OP; i++) {
 		struct op_state *op = &e->ops[i];
 
+		if (!devices_serve((uint32_t)i))
+			continue;
 		if (reserve_input(op, bytes) == 0)
 			memset(op->in, 0, bytes);
 		op->out.limit = bytes;
-		if (op_output_reserve(&op->out, bytes))
+		if (op_output_reserve(&op->out.writer, bytes))
 			memset(op->out.data, 0, bytes);
 		op->phase = OP_IDLE;
 		op->out.len = 0;
@@ -367,7 +403,7 @@ void engine_reserve(struct engine *e, uint64_t bytes)
 
 void engine_fini(struct engine *e)
 {
-	for (int i = 0; i < PG_OP_COUNT; i++) {
+	for (int i = 0; i <= PG_DEVICE_MAX_OP; i++) {
 		free(e->ops[i].in);
 		free(e->ops[i].out.data);
 	}

@@ -76,6 +76,8 @@ static inline uint64_t xfer_now(const struct xfer *x)
 #define ENGINE_MAX_OP_BYTES (1ull << 30)
 #define ENGINE_MAX_FAULT_RETRIES 4
 
+struct op_state;
+
 struct engine {
 	struct vm *vm;
 	enum translate_method method;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../devices/registry.h"
 #include "../harness/bench.h"
 #include "../harness/micro.h"
 #include "../harness/model.h"
@@ -39,6 +40,9 @@ static void usage(FILE *out)
 		"  --guest PATH    guest image (default: guest-bench.elf beside this program)\n"
 		"  --seed N        seed of the scattered frame order (default 1)\n"
 		"  --kvm-dev PATH  the KVM device (default /dev/kvm)\n"
+		"  --device NAME=PATH[,key=value...]\n"
+		"                  load a device module (repeatable; build/devices/skeleton.so is the template)\n"
+		"  --config FILE   load the modules listed in FILE ('device NAME=PATH[,key=value...]' lines)\n"
 		"  --quiet         print only summaries (no guest console, no per-check lines)\n"
 		"  -h, --help      this text\n");
 }
@@ -98,9 +102,11 @@ int main(int argc, char **argv)
 		{ "mem", required_argument, 0, 'm' },   { "guest", required_argument, 0, 'g' },
 		{ "seed", required_argument, 0, 's' },  { "quiet", no_argument, 0, 'q' },
 		{ "kvm-dev", required_argument, 0, 'k' }, { "help", no_argument, 0, 'h' },
+		{ "device", required_argument, 0, 'd' },  { "config", required_argument, 0, 'c' },
 		{ 0, 0, 0, 0 },
 	};
 	static char guest_path[PATH_MAX];
+	char err[1024];
 	struct vm_config cfg = { .mem_bytes = 1ull << 30, .guest_path = guest_path };
 	int c, rc;
 
@@ -108,6 +114,10 @@ int main(int argc, char **argv)
 	cfg.params.frame_policy = PG_FRAMES_CONTIGUOUS;
 	cfg.params.seed = 1;
 	default_guest_path(guest_path, sizeof(guest_path));
+	if (devices_add_builtins(err, sizeof(err))) {
+		fprintf(stderr, "pagegate: %s\n", err);
+		return 2;
+	}
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -130,6 +140,13 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			kvm_device_path = optarg;
+			break;
+		case 'd':
+		case 'c':
+			if ((c == 'd' ? devices_load(optarg, err, sizeof(err)) : devices_load_config(optarg, err, sizeof(err)))) {
+				fprintf(stderr, "pagegate: %s\n", err);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);

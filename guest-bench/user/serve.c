@@ -128,7 +128,7 @@ static void run_call(const struct pg_transport *t, uint8_t *in, uint8_t *out)
 	}
 	faults0 = pg_fault_count();
 	t0 = window_begin();
-	status = pg_call(t, PG_OP_ECHO, in, cmd.bytes, out, cmd.bytes, &len);
+	status = pg_call(t, cmd.op ? cmd.op : PG_OP_ECHO, in, cmd.bytes, out, cmd.bytes, &len);
 	t1 = window_end();
 	finish(status, t0, t1, faults0);
 	if (status == PG_DB_OK) {

@@ -1,0 +1,151 @@
+/*
+ * Device modules: a module is loaded, configured and serves its operation (directly and,
+ * on KVM, for guest transfers through every transport, byte for byte); broken modules —
+ * missing file, missing entry symbol, another ABI version, a taken operation id, a bad
+ * configuration key, a bad configuration-file line — stop pagegate with exit status 2 and
+ * one line naming the module, before any guest starts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+#include "../devices/registry.h"
+#include "../harness/session.h"
+#include "../transports/basic/basic.h"
+#include "../transports/extended/extended.h"
+#include "../transports/ptcopy/ptcopy.h"
+#include "testlib.h"
+#include "x86.h"
+
+static bool kvm_usable;
+
+static int run(char *out, size_t cap, const char *args)
+{
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s/pagegate %s selftest 2>&1", test_build_dir(), args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, cap - 1, p);
+	out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void expect_refused(const char *args, const char *message)
+{
+	char out[2048];
+	int rc = run(out, sizeof(out), args);
+
+	if (rc != 2 || !strstr(out, message) || strchr(out, '\n') != out + strlen(out) - 1)
+		fail_msg("'pagegate %s': exit %d, output \"%s\"; wanted exit 2 and one line with \"%s\"", args, rc, out,
+			 message);
+}
+
+static void test_broken_modules_are_refused(void **state)
+{
+	char args[512], cfg[300];
+	const char *b = test_build_dir();
+	FILE *f;
+
+	(void)state;
+	snprintf(args, sizeof(args), "--device gone=%s/devices/missing.so", b);
+	expect_refused(args, "device gone: ");
+	snprintf(args, sizeof(args), "--device nosym=%s/test-modules/no_entry.so", b);
+	expect_refused(args, "device nosym: no pg_device_entry() in the module");
+	snprintf(args, sizeof(args), "--device old=%s/test-modules/bad_abi.so", b);
+	expect_refused(args, "device old: ABI version 2, pagegate speaks 1");
+	snprintf(args, sizeof(args), "--device twin=%s/test-modules/dup_op.so", b);
+	expect_refused(args, "device twin: operation id 2 is taken by echo");
+	snprintf(args, sizeof(args), "--device sk=%s/devices/skeleton.so,colour=red", b);
+	expect_refused(args, "device sk: skeleton: unknown key or bad value 'colour=red'");
+	snprintf(args, sizeof(args), "--device sk=%s/devices/skeleton.so --device sk2=%s/devices/skeleton.so", b, b);
+	expect_refused(args, "device sk2: operation id 10 is taken by sk");
+	snprintf(cfg, sizeof(cfg), "%s/test-devices.conf", b);
+	f = fopen(cfg, "w");
+	assert_non_null(f);
+	fprintf(f, "# devices\ndevice sk=%s/devices/skeleton.so,op=11\nmodule oops\n", b);
+	fclose(f);
+	snprintf(args, sizeof(args), "--config %s", cfg);
+	expect_refused(args, "test-devices.conf:3: expected 'device NAME=PATH[,key=value...]'");
+}
+
+static uint8_t *reserve(struct pg_device_output *out, uint64_t len)
+{
+	static uint8_t buf[64];
+
+	(void)out;
+	return len <= sizeof(buf) ? buf : NULL;
+}
+
+static void test_module_serves_its_op(void **state)
+{
+	char spec[300], err[512];
+	struct pg_device_output out = { reserve, NULL };
+	const uint8_t in[5] = "abcd";
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "copy=%s/devices/skeleton.so,op=17", test_build_dir());
+	assert_int_equal(devices_add_builtins(err, sizeof(err)), 0);
+	if (devices_load(spec, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(devices_serve(17));
+	assert_string_equal(devices_name(17), "copy");
+	assert_int_equal(devices_execute(17, in, sizeof(in), &out), 0);
+	assert_memory_equal(reserve(&out, 1), in, sizeof(in));
+	assert_int_equal(devices_execute(17, in, 65, &out), -1); /* output larger than allowed */
+	assert_int_equal(devices_execute(18, in, 1, &out), -2);  /* nobody serves 18 */
+	assert_true(devices_serve(PG_OP_ECHO) && devices_serve(PG_OP_SINK) && devices_serve(PG_OP_PATTERN));
+}
+
+/* The guest calls op 17 (the module loaded above) through every transport. */
+static void test_guest_transfers_through_a_module(void **state)
+{
+	static const unsigned ids[] = { BASIC_ID, EXTENDED_ID, PTCOPY_ID };
+	static const uint64_t sizes[] = { 1, 4097, (1 << 20) + 3 };
+	struct vm_config cfg = { .mem_bytes = 256ull << 20, .guest_path = test_guest_path(), .quiet = true };
+	struct pg_cmd cmds[9];
+	struct transfer_result res[9];
+	char why[1200];
+	int n = 0;
+
+	(void)state;
+	if (!kvm_usable)
+		skip();
+	cfg.params.buf_page_shift = PAGE_SHIFT_4K;
+	for (int t = 0; t < 3; t++)
+		for (int s = 0; s < 3; s++)
+			cmds[n++] = (struct pg_cmd){ .kind = PG_CMD_CALL, .transport = ids[t], .bytes = sizes[s], .offset = 7,
+						     .page_shift = PAGE_SHIFT_4K, .frame_policy = 1, .op = 17,
+						     .data_seed = (uint64_t)n };
+	if (session_run(&cfg, NULL, cmds, (size_t)n, res, why, sizeof(why), NULL, NULL) != VM_DONE)
+		fail_msg("%s", why);
+	for (int i = 0; i < n; i++)
+		if (!res[i].done || res[i].guest.status != PG_DB_OK)
+			fail_msg("transfer %d (transport %u, %llu bytes): status %llu, first bad byte %lld", i,
+				 cmds[i].transport, (unsigned long long)cmds[i].bytes, (unsigned long long)res[i].guest.status,
+				 (long long)res[i].guest.bad_offset);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	kvm_usable = test_kvm_usable("test_devices");
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_broken_modules_are_refused),
+		cmocka_unit_test(test_module_serves_its_op),
+		cmocka_unit_test(test_guest_transfers_through_a_module),
+	};
+
+	return cmocka_run_group_tests_name("devices", tests, setup, NULL);
+}
