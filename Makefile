@@ -30,7 +30,7 @@ MAIN_SRCS := vmm-min/main.c
 # Transports: each folder has host.c and guest.c (skeleton is built, not registered).
 TRANSPORTS := basic extended ptcopy skeleton
 DEVICES := sink echo pattern
-DEVICE_MODULES := sink echo pattern skeleton
+DEVICE_MODULES := sink echo pattern skeleton file_sink file_source
 TEST_MODULES := bad_abi no_entry dup_op
 TRANSPORT_HOST_SRCS := transports/host_core.c transports/registry.c devices/registry.c \
 	$(foreach d,$(DEVICES),devices/$(d).c) \
@@ -62,9 +62,9 @@ all: $(BUILD)/pagegate $(BUILD)/guest-bench.elf $(addprefix $(BUILD)/devices/,$(
 	$(addprefix $(BUILD)/test-modules/,$(addsuffix .so,$(TEST_MODULES)))
 
 # Device modules (shared objects for --device) and the deliberately broken ones the tests load.
-$(BUILD)/devices/%.so: devices/%.c devices/device_abi.h
+$(BUILD)/devices/%.so: devices/%.c devices/device_abi.h devices/file_io.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -DPG_DEVICE_MODULE -fPIC -shared -o $@ $<
+	$(CC) $(HOST_CFLAGS) -DPG_DEVICE_MODULE -fPIC -shared -o $@ $< $(if $(findstring file_,$*),-luring)
 
 $(BUILD)/test-modules/%.so: tests/modules/%.c devices/device_abi.h
 	@mkdir -p $(dir $@)

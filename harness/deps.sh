@@ -4,7 +4,7 @@
 # usage: harness/deps.sh        (build, test and run dependencies)
 set -euo pipefail
 
-packages=(gcc g++ make libc6-dev git libcmocka-dev libhwloc-dev libbenchmark-dev gnuplot-nox clang libclang-rt-14-dev)
+packages=(gcc g++ make libc6-dev git libcmocka-dev libhwloc-dev libbenchmark-dev liburing-dev gnuplot-nox clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

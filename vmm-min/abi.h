@@ -97,10 +97,11 @@ struct pg_micro_req {
 };
 
 /* One transfer the host asks the serving guest to make (PG_MODE_SERVE). */
+/* Each kind uses a built-in device, or cmd.op's device if set, which must answer alike. */
 enum pg_cmd_kind {
-	PG_CMD_SEND = 1, /* buffer -> host sink (SEND timed), checksums compared */
-	PG_CMD_RECV = 2, /* host pattern -> buffer (RECEIVE timed), every byte checked */
-	PG_CMD_CALL = 3, /* buffer -> echo (or cmd.op) -> second buffer (all timed), compared byte for byte */
+	PG_CMD_SEND = 1, /* buffer -> sink (SEND timed); the device answers its input's checksum */
+	PG_CMD_RECV = 2, /* request (u64 length, u64 data_seed) -> pattern -> buffer (RECEIVE timed), checked */
+	PG_CMD_CALL = 3, /* buffer -> echo -> second buffer (all timed), compared byte for byte */
 	PG_CMD_NULL_RINGS = 5, /* `bytes` null doorbells (op PG_OP_NULL); guest_ticks = median round trip */
 };
 
@@ -115,7 +116,7 @@ struct pg_cmd {
 	uint32_t frame_policy;
 	uint32_t translate;    /* host only: translation method */
 	uint32_t timing_off;   /* host only: no stage timing for this transfer */
-	uint32_t op;           /* CALL: the operation (0: PG_OP_ECHO); its output must equal its input */
+	uint32_t op;           /* the operation (0: the kind's built-in one) */
 	uint64_t frame_seed;
 	uint64_t data_seed;
 };

@@ -23,6 +23,12 @@ static struct {
 	uint64_t seed;
 } mapped;
 
+/* The command's operation, or the built-in one of its kind. */
+static uint32_t op_or(uint32_t builtin)
+{
+	return cmd.op ? cmd.op : builtin;
+}
+
 static int prepare_region(void)
 {
 	if (!cmd.cold && mapped.valid && mapped.shift == cmd.page_shift && mapped.policy == cmd.frame_policy &&
@@ -76,13 +82,13 @@ static void run_send(const struct pg_transport *t, uint8_t *in)
 		pg_pattern_fill(in, 0, cmd.bytes, cmd.data_seed);
 	faults0 = pg_fault_count();
 	t0 = window_begin();
-	status = pg_send(t, PG_OP_SINK, in, cmd.bytes);
+	status = pg_send(t, op_or(PG_OP_SINK), in, cmd.bytes);
 	t1 = window_end();
 	finish(status, t0, t1, faults0);
 	if (status == PG_DB_OK)
-		status = pg_execute(t, PG_OP_SINK, &len);
+		status = pg_execute(t, op_or(PG_OP_SINK), &len);
 	if (status == PG_DB_OK)
-		status = pg_receive(t, PG_OP_SINK, &host_checksum, sizeof(host_checksum), &len);
+		status = pg_receive(t, op_or(PG_OP_SINK), &host_checksum, sizeof(host_checksum), &len);
 	res.checksum = pg_checksum(PG_CHECKSUM_INIT, in, cmd.bytes);
 	if (status == PG_DB_OK && (len != sizeof(host_checksum) || host_checksum != res.checksum))
 		status = PG_RESULT_MISMATCH;
@@ -96,15 +102,15 @@ static void run_recv(const struct pg_transport *t, uint8_t *out)
 
 	pattern_request[0] = cmd.bytes;
 	pattern_request[1] = cmd.data_seed;
-	status = pg_send(t, PG_OP_PATTERN, pattern_request, sizeof(pattern_request));
+	status = pg_send(t, op_or(PG_OP_PATTERN), pattern_request, sizeof(pattern_request));
 	if (status == PG_DB_OK)
-		status = pg_execute(t, PG_OP_PATTERN, &produced);
+		status = pg_execute(t, op_or(PG_OP_PATTERN), &produced);
 	if (!cmd.cold)
 		memset(out, 0, cmd.bytes);
 	faults0 = pg_fault_count();
 	t0 = window_begin();
 	if (status == PG_DB_OK)
-		status = pg_receive(t, PG_OP_PATTERN, out, cmd.bytes, &len);
+		status = pg_receive(t, op_or(PG_OP_PATTERN), out, cmd.bytes, &len);
 	t1 = window_end();
 	finish(status, t0, t1, faults0);
 	if (status == PG_DB_OK) {
@@ -128,7 +134,7 @@ static void run_call(const struct pg_transport *t, uint8_t *in, uint8_t *out)
 	}
 	faults0 = pg_fault_count();
 	t0 = window_begin();
-	status = pg_call(t, cmd.op ? cmd.op : PG_OP_ECHO, in, cmd.bytes, out, cmd.bytes, &len);
+	status = pg_call(t, op_or(PG_OP_ECHO), in, cmd.bytes, out, cmd.bytes, &len);
 	t1 = window_end();
 	finish(status, t0, t1, faults0);
 	if (status == PG_DB_OK) {
