@@ -332,8 +332,3 @@ int dataset_close(struct dataset *ds, const char *status)
 	free(ds);
 	return rc ? -1 : 0;
 }
-
-const char *dataset_dir(const struct dataset *ds)
-{
-	return ds->dir;
-}

@@ -70,7 +70,6 @@ struct dataset *dataset_create(const char *dir, const struct config *configs, si
 int dataset_add(struct dataset *ds, const struct sample *s);
 /* Final summary.csv and meta.json with status "complete" or "interrupted". */
 int dataset_close(struct dataset *ds, const char *status);
-const char *dataset_dir(const struct dataset *ds);
 
 /* The fastest a transfer could be with these costs: one round trip per doorbell the
  * transport needs at least, plus copying every byte once at memcpy speed. */
