@@ -4,7 +4,7 @@
  * (its doorbell port is PG_DB_PORT(id)) and `move`, which reads the doorbell's
  * description of guest memory (a piece, a page list, a range) and moves bytes between
  * it and the operation's host buffer.  Everything else — decoding registers, operation
- * state, EXECUTE and its handlers, page-fault injection and retry, stage timing — is the
+ * state, EXECUTE on the operation's device, page-fault injection and retry, stage timing — is the
  * engine's (host_core.c) and is the same for every transport.
  */
 #ifndef PG_TRANSPORT_H
