@@ -58,9 +58,12 @@ const char *frames_name(unsigned policy)
 
 double dataset_bound_ns(const struct config *c, const struct calibration *cal)
 {
-	double doorbells = ceil((double)c->bytes / (double)c->max_per_doorbell);
+	double doorbells = ceil((double)c->bytes / (double)c->max_per_doorbell), gbps = cal->memcpy_gbps;
 
-	return doorbells * cal->doorbell_ns + (double)c->bytes / cal->memcpy_gbps;
+	for (int i = 0; i < cal->nsizes; i++)
+		if (cal->sizes[i] == c->bytes)
+			gbps = cal->memcpy_gbps_at[i];
+	return doorbells * cal->doorbell_ns + (double)c->bytes / gbps;
 }
 
 static void utc_now(char *out, size_t cap)
@@ -205,8 +208,13 @@ static int write_meta(const struct dataset *ds, const char *status)
 	fprintf(f, "  \"guest_ram_bytes\": %llu,\n", (unsigned long long)in->guest_ram);
 	fprintf(f, "  \"repetitions\": %d,\n  \"configurations\": %zu,\n", ds->reps, ds->nconfigs);
 	json_str(f, "mb_definition", "MB = 10^6 bytes; throughput columns are MB/s", false);
-	fprintf(f, "  \"calibration\": { \"doorbell_round_trip_ns\": %.1f, \"memcpy_gb_per_s\": %.3f }\n}\n",
+	fprintf(f, "  \"calibration\": { \"doorbell_round_trip_ns\": %.1f, \"memcpy_gb_per_s\": %.3f,\n",
 		in->cal.doorbell_ns, in->cal.memcpy_gbps);
+	fprintf(f, "    \"memcpy_gb_per_s_by_size\": {");
+	for (int i = 0; i < in->cal.nsizes; i++)
+		fprintf(f, "%s \"%llu\": %.3f", i ? "," : "", (unsigned long long)in->cal.sizes[i],
+			in->cal.memcpy_gbps_at[i]);
+	fprintf(f, " } }\n}\n");
 	return commit_file(ds, "meta.json", f);
 }
 

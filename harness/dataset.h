@@ -46,9 +46,13 @@ struct sample {
 	double bound_ns, pct_of_bound;
 };
 
+#define CAL_MAX_SIZES 128
 struct calibration {
 	double doorbell_ns;  /* null-doorbell round trip, guest view, median */
 	double memcpy_gbps;  /* host memcpy of 4 MiB, GB/s = 10^9 B/s, median */
+	int nsizes;          /* memcpy bandwidth at each transfer size of the run (cache effects) */
+	uint64_t sizes[CAL_MAX_SIZES];
+	double memcpy_gbps_at[CAL_MAX_SIZES];
 };
 
 /* What meta.json records besides the configs. */
@@ -72,7 +76,8 @@ int dataset_add(struct dataset *ds, const struct sample *s);
 int dataset_close(struct dataset *ds, const char *status);
 
 /* The fastest a transfer could be with these costs: one round trip per doorbell the
- * transport needs at least, plus copying every byte once at memcpy speed. */
+ * transport needs at least, plus copying every byte once at the memcpy speed measured at
+ * that size (4 MiB's if the size was not calibrated). */
 double dataset_bound_ns(const struct config *c, const struct calibration *cal);
 const char *page_size_name(unsigned page_shift);
 /* mkdir -p; 0 or -1. */
