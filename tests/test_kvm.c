@@ -3,7 +3,8 @@
  * with file:line, an unexpected ring-3 exception reported with vector and RIP, exact
  * demand-paging fault counts for 4 KiB and 2 MiB pages, and frames that really are
  * scattered (the host re-walks them with the software walker and KVM_TRANSLATE).  Also
- * the command line's clear exit-2 answer when the KVM device is missing.  Without a
+ * the command line's clear exit-2 answer when the KVM device is missing, and host -> guest
+ * notification interrupts arriving.  Without a
  * usable /dev/kvm the KVM tests are skipped, with the reason printed.
  */
 #include <setjmp.h>
@@ -256,6 +257,27 @@ static void test_translators_agree_with_kvm_translate(void **state)
 	check_agreement(PAGE_SHIFT_2M, PG_FRAMES_SCATTERED, 8);
 }
 
+/* Host -> guest notification: every interrupt injected at the guest's halt arrives (the
+ * guest asserts its kernel counted each), and every polled write is seen. */
+static void test_notification_interrupts_arrive(void **state)
+{
+	char cmd[512], out[2048] = "";
+	size_t n;
+	FILE *p;
+
+	(void)state;
+	if (!kvm_usable)
+		skip();
+	snprintf(cmd, sizeof(cmd), "%s/pagegate --quiet --mem 64M notify --rounds 25 2>&1", test_build_dir());
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	if (pclose(p) != 0 || !strstr(out, "interrupts delivered: 25 of 25; guest done, status 0") ||
+	    !strstr(out, "(25 rounds)"))
+		fail_msg("%s", out);
+}
+
 static int probe_kvm(void **state)
 {
 	(void)state;
@@ -273,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_fault_count_equals_touched_pages),
 		cmocka_unit_test(test_scattered_frames_are_not_contiguous),
 		cmocka_unit_test(test_translators_agree_with_kvm_translate),
+		cmocka_unit_test(test_notification_interrupts_arrive),
 	};
 
 	return cmocka_run_group_tests_name("kvm", tests, probe_kvm, NULL);

@@ -30,6 +30,7 @@
 #define PG_BUF_VA 0x0000070000000000ull    /* demand-paged buffer region, below 2^44 */
 #define PG_BUF_MAX_BYTES (1ull << 30)
 
+#define PG_NOTIFY_VECTOR 0x40 /* the host's notification interrupt (KVM_INTERRUPT) */
 #define PG_PORT_CONSOLE 0x3f8 /* COM1 transmit register */
 #define PG_PORT_CONTROL 0x500
 #define PG_PORT_DOORBELL 0x510
@@ -42,6 +43,7 @@ enum pg_mode {
 	PG_MODE_SERVE = 5,      /* run transfers the host hands out (SYNC NEXT / RESULT) */
 	PG_MODE_MICRO = 6,      /* map, spin or stop as the host's microbenchmarks ask (SYNC MICRO_*) */
 	PG_MODE_HOSTILE = 7,    /* attack the VMM through every transport, CHECK each answer (tests) */
+	PG_MODE_NOTIFY = 8,     /* arg[0] rounds of host -> guest notification: interrupt, then polling */
 };
 
 enum pg_frame_policy {
@@ -83,6 +85,8 @@ enum pg_sync_tag {
 	PG_SYNC_MICRO_READY = 10, /* micro mode is up: the host runs its benchmarks from here */
 	PG_SYNC_MICRO_REQ = 11,   /* RSI = GVA of a struct pg_micro_req; RAX = what to do (0: ask again) */
 	PG_SYNC_MICRO_SPIN = 12,  /* a null round trip; RAX 1 = spin on, 0 = stop */
+	PG_SYNC_NOTIFY_SEEN = 13, /* RSI = guest TSC when the process saw a notification, R8 = method (0 irq, 1 poll) */
+	PG_SYNC_POLL_READY = 14,  /* RSI = GVA of the polled word: the host may start writing it */
 };
 
 enum pg_micro_what {

@@ -86,6 +86,8 @@ static enum exit_action handle_exit(struct vcpu *v)
 	case KVM_EXIT_INTR:
 		return EXIT_CONTINUE;
 	case KVM_EXIT_HLT:
+		if (v->vm->halt_hook)
+			return v->vm->halt_hook(v, v->vm->halt_ctx);
 		stop_with_error(v, "guest halted");
 		return EXIT_STOP;
 	case KVM_EXIT_SHUTDOWN:

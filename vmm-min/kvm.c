@@ -272,6 +272,15 @@ int vcpu_translate(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 	return 0;
 }
 
+int vcpu_interrupt(struct vcpu *v, unsigned vector)
+{
+	struct kvm_interrupt irq = { .irq = vector };
+
+	if (!v->run->ready_for_interrupt_injection || !v->run->if_flag)
+		return -1;
+	return ioctl(v->fd, KVM_INTERRUPT, &irq) ? -1 : 0;
+}
+
 void vcpu_inject_page_fault(struct vcpu *v, uint64_t gva, bool write)
 {
 	struct kvm_vcpu_events *ev = &v->run->s.regs.events;

@@ -14,6 +14,7 @@
 #include "../harness/bench.h"
 #include "../harness/micro.h"
 #include "../harness/model.h"
+#include "../harness/notify.h"
 #include "../harness/plot.h"
 #include "../harness/table.h"
 #include "selftest.h"
@@ -29,6 +30,7 @@ static void usage(FILE *out)
 		"  bench [opts]    sweep the transports into a dataset, print Table 7.1 (bench --help)\n"
 		"  micro [opts]    per-page translation cost of every method, stage costs (Google\n"
 		"                  Benchmark; micro --help)\n"
+		"  notify [--rounds N]  host -> guest notification latency: interrupt vs polling\n"
 		"  table DIR       Table 7.1 view of a dataset, beside the thesis's numbers\n"
 		"  plot DIR        figures of a dataset into DIR/figures (png, svg, pdf; gnuplot)\n"
 		"  model DIR       fit the cost model to a dataset, predict Table 7.1, explain it\n"
@@ -169,7 +171,8 @@ int main(int argc, char **argv)
 		}
 		return compare_main(argv[optind + 1], argv[optind + 2]);
 	}
-	if (strcmp(argv[optind], "selftest") && strcmp(argv[optind], "bench") && strcmp(argv[optind], "micro")) {
+	if (strcmp(argv[optind], "selftest") && strcmp(argv[optind], "bench") && strcmp(argv[optind], "micro") &&
+	    strcmp(argv[optind], "notify")) {
 		fprintf(stderr, "pagegate: unknown command '%s' (see pagegate --help)\n", argv[optind]);
 		return 2;
 	}
@@ -177,6 +180,8 @@ int main(int argc, char **argv)
 		return bench_main(argc - optind, argv + optind, &cfg);
 	if (!strcmp(argv[optind], "micro"))
 		return micro_main(argc - optind, argv + optind, &cfg);
+	if (!strcmp(argv[optind], "notify"))
+		return notify_main(argc - optind, argv + optind, &cfg);
 	rc = kvm_check_environment();
 	if (rc)
 		return rc;

@@ -91,6 +91,9 @@ struct vm {
 	uint64_t guest_tsc_kernel_entry;      /* guest TSC at the kernel's first instruction */
 	sync_hook_fn sync_hook;
 	void *sync_ctx;
+	/* HLT exits go here if set (e.g. to deliver an interrupt); else they end the run */
+	enum exit_action (*halt_hook)(struct vcpu *v, void *ctx);
+	void *halt_ctx;
 };
 
 struct vcpu {
@@ -153,6 +156,9 @@ struct kvm_sregs *vcpu_sregs(struct vcpu *v);
 void vcpu_regs_dirty(struct vcpu *v);
 /* Guest-virtual -> guest-physical with KVM_TRANSLATE (an ioctl). 0, or -1 if not mapped. */
 int vcpu_translate(struct vcpu *v, uint64_t gva, uint64_t *gpa);
+/* Queue an external interrupt (KVM_INTERRUPT, no in-kernel irqchip); 0, or -1 if the
+ * vCPU cannot take one now (interrupts off or blocked). */
+int vcpu_interrupt(struct vcpu *v, unsigned vector);
 /* Inject a user-mode #PF at gva (a write fault if write) on the next entry: events and
  * CR2 through the sync registers, no ioctl. */
 void vcpu_inject_page_fault(struct vcpu *v, uint64_t gva, bool write);

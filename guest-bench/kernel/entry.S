@@ -105,6 +105,13 @@ syscall_stub:
 	add	$8, %rsp
 	iretq
 
+/* The host's notification interrupt: count it, nothing else (interrupts are off in
+ * ring 3, so it only arrives in the halt of SYS_WAIT_IRQ). */
+	.global notify_stub
+notify_stub:
+	incq	notify_count(%rip)
+	iretq
+
 /* enter_user(rip, rsp): drop to ring 3 with interrupts off and IOPL 0. */
 	.global enter_user
 enter_user:

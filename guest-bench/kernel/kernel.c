@@ -79,6 +79,8 @@ extern void exc_stub_0(void), exc_stub_1(void), exc_stub_2(void), exc_stub_3(voi
 	exc_stub_17(void), exc_stub_18(void), exc_stub_19(void), exc_stub_20(void),
 	exc_stub_21(void), pf_stub(void), syscall_stub(void);
 extern void enter_user(uint64_t rip, uint64_t rsp) __attribute__((noreturn));
+extern void notify_stub(void);
+uint64_t notify_count; /* interrupts from the host (entry.S) */
 /* The ring-3 process (user/start.c). */
 extern struct pg_params user_params;
 extern char *const user_stack_end;
@@ -204,6 +206,9 @@ uint64_t kernel_syscall(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t nr)
 		return buf.faults;
 	case SYS_BUF_CONFIG:
 		return (uint64_t)(int64_t)buf_config(a0, a1, a2);
+	case SYS_WAIT_IRQ: /* interrupts on just for the halt: the host injects when it sees HLT */
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		return notify_count;
 	case SYS_PTE_POKE: /* lets a test process forge the region's tables for the VMM to meet */
 		if ((a0 != 1 && a0 != 2) || a1 >= (a0 == 1 ? PT_ENTRIES * PT_ENTRIES : PT_ENTRIES))
 			return (uint64_t)-1;
@@ -255,6 +260,7 @@ static void load_descriptors(void)
 		set_gate(v, exc_stubs[v], 0x8e);
 	set_gate(X86_VEC_PF, pf_stub, 0x8e);
 	set_gate(X86_VEC_BP, syscall_stub, 0xee); /* DPL 3: the system-call gate */
+	set_gate(PG_NOTIFY_VECTOR, notify_stub, 0x8e);
 	__asm__ volatile("lgdt %0\n\t"
 			 "lidt %1\n\t"
 			 "ltr %w2\n\t"

@@ -16,6 +16,7 @@ enum pg_syscall {
 	SYS_FAULT_COUNT = 1, /* demand-paging faults served so far */
 	SYS_BUF_CONFIG = 2,  /* RDI page shift, RSI frame policy, RDX seed: unmap the region, reset */
 	SYS_PTE_POKE = 3,    /* RDI level (1: the region's PTs, 2: its PD), RSI index, RDX value (hostile tests) */
+	SYS_WAIT_IRQ = 4,    /* halt until the host's notification interrupt; returns interrupts so far */
 };
 
 static inline uint64_t rdtsc(void)

@@ -62,6 +62,8 @@ void __attribute__((noreturn)) user_start(void)
 		micro_run();
 	case PG_MODE_HOSTILE:
 		hostile_run();
+	case PG_MODE_NOTIFY:
+		notify_run();
 	case PG_MODE_ASSERT:
 		GUEST_ASSERT(user_params.arg[0] == 0x600d);
 		break;

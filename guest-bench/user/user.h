@@ -44,5 +44,6 @@ void selftest_run(void) __attribute__((noreturn));
 void serve_run(void) __attribute__((noreturn));
 void micro_run(void) __attribute__((noreturn));
 void hostile_run(void) __attribute__((noreturn));
+void notify_run(void) __attribute__((noreturn));
 
 #endif
