@@ -30,7 +30,7 @@ MAIN_SRCS := vmm-min/main.c
 # Transports: each folder has host.c and guest.c (skeleton is built, not registered).
 TRANSPORTS := basic extended ptcopy skeleton
 DEVICES := sink echo pattern
-DEVICE_MODULES := sink echo pattern skeleton file_sink file_source
+DEVICE_MODULES := sink echo pattern skeleton file_sink file_source camera
 TEST_MODULES := bad_abi no_entry dup_op
 TRANSPORT_HOST_SRCS := transports/host_core.c transports/registry.c devices/registry.c \
 	$(foreach d,$(DEVICES),devices/$(d).c) \
@@ -38,11 +38,11 @@ TRANSPORT_HOST_SRCS := transports/host_core.c transports/registry.c devices/regi
 TRANSPORT_GUEST_SRCS := transports/guest_api.c transports/guest_registry.c \
 	$(foreach t,$(TRANSPORTS),transports/$(t)/guest.c)
 HARNESS_SRCS := harness/session.c harness/bench.c harness/stats.c harness/csv.c harness/dataset.c \
-	harness/pin.c harness/table.c harness/plot.c harness/micro.c harness/model.c harness/notify.c
+	harness/pin.c harness/table.c harness/plot.c harness/micro.c harness/model.c harness/notify.c harness/camera.c
 GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench/kernel/paging.c \
 	guest-bench/kernel/frames.c guest-bench/lib/string.c guest-bench/lib/printf.c \
 	guest-bench/user/start.c guest-bench/user/selftest.c guest-bench/user/serve.c \
-	guest-bench/user/micro.c guest-bench/user/hostile.c guest-bench/user/notify.c \
+	guest-bench/user/micro.c guest-bench/user/hostile.c guest-bench/user/notify.c guest-bench/user/camera.c \
 	$(TRANSPORT_GUEST_SRCS)
 # Guest code the host tests build natively, to check the host against it.
 SHARED_GUEST_SRCS := guest-bench/kernel/paging.c guest-bench/kernel/frames.c

@@ -213,6 +213,42 @@ static void test_file_sink_and_source(void **state)
 	assert_int_equal(fc.bad, 0);
 }
 
+/* A short camera run: every frame's checksum right (the command fails otherwise), frames
+ * in frames.csv, the latency CDF drawn. */
+static void test_camera_scenario(void **state)
+{
+	char cmd[700], out[4096] = "", path[600];
+	size_t n;
+	FILE *p;
+	int rc;
+
+	(void)state;
+	if (!kvm_usable)
+		skip();
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf %s/test-camera && %s/pagegate --mem 256M camera --transport basic,ptcopy --preset 720p --fps 30 "
+		 "--seconds 1 --out %s/test-camera 2>&1", test_build_dir(), test_build_dir(), test_build_dir());
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	rc = pclose(p);
+	if (rc != 0 || !strstr(out, "720p     basic") || !strstr(out, "720p     ptcopy"))
+		fail_msg("camera run failed (%d): %s", rc, out);
+	snprintf(path, sizeof(path), "%s/test-camera/frames.csv", test_build_dir());
+	p = fopen(path, "r");
+	assert_non_null(p);
+	n = 0;
+	while (fgets(cmd, sizeof(cmd), p))
+		n++;
+	fclose(p);
+	assert_true(n > 40); /* two streams of ~30 frames, and the header */
+	snprintf(path, sizeof(path), "%s/test-camera/figures/camera-720p.png", test_build_dir());
+	p = fopen(path, "rb");
+	assert_non_null(p);
+	fclose(p);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -227,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_module_serves_its_op),
 		cmocka_unit_test(test_guest_transfers_through_a_module),
 		cmocka_unit_test(test_file_sink_and_source),
+		cmocka_unit_test(test_camera_scenario),
 	};
 
 	return cmocka_run_group_tests_name("devices", tests, setup, NULL);

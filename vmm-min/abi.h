@@ -44,6 +44,7 @@ enum pg_mode {
 	PG_MODE_MICRO = 6,      /* map, spin or stop as the host's microbenchmarks ask (SYNC MICRO_*) */
 	PG_MODE_HOSTILE = 7,    /* attack the VMM through every transport, CHECK each answer (tests) */
 	PG_MODE_NOTIFY = 8,     /* arg[0] rounds of host -> guest notification: interrupt, then polling */
+	PG_MODE_CAMERA = 9,     /* frames on interrupt: transport arg[0], at most arg[1] bytes, device op arg[2] */
 };
 
 enum pg_frame_policy {
@@ -87,6 +88,7 @@ enum pg_sync_tag {
 	PG_SYNC_MICRO_SPIN = 12,  /* a null round trip; RAX 1 = spin on, 0 = stop */
 	PG_SYNC_NOTIFY_SEEN = 13, /* RSI = guest TSC when the process saw a notification, R8 = method (0 irq, 1 poll) */
 	PG_SYNC_POLL_READY = 14,  /* RSI = GVA of the polled word: the host may start writing it */
+	PG_SYNC_CAMERA_FRAME = 15, /* RSI = guest TSC with the frame in, R8 = its sequence, R9 = checksum ok; RAX 1 = go on */
 };
 
 enum pg_micro_what {

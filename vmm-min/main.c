@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "../devices/registry.h"
 #include "../harness/bench.h"
+#include "../harness/camera.h"
 #include "../harness/micro.h"
 #include "../harness/model.h"
 #include "../harness/notify.h"
@@ -31,6 +32,7 @@ static void usage(FILE *out)
 		"  micro [opts]    per-page translation cost of every method, stage costs (Google\n"
 		"                  Benchmark; micro --help)\n"
 		"  notify [--rounds N]  host -> guest notification latency: interrupt vs polling\n"
+		"  camera [opts]   the paravirtual camera scenario (camera --help)\n"
 		"  table DIR       Table 7.1 view of a dataset, beside the thesis's numbers\n"
 		"  plot DIR        figures of a dataset into DIR/figures (png, svg, pdf; gnuplot)\n"
 		"  model DIR       fit the cost model to a dataset, predict Table 7.1, explain it\n"
@@ -172,7 +174,7 @@ int main(int argc, char **argv)
 		return compare_main(argv[optind + 1], argv[optind + 2]);
 	}
 	if (strcmp(argv[optind], "selftest") && strcmp(argv[optind], "bench") && strcmp(argv[optind], "micro") &&
-	    strcmp(argv[optind], "notify")) {
+	    strcmp(argv[optind], "notify") && strcmp(argv[optind], "camera")) {
 		fprintf(stderr, "pagegate: unknown command '%s' (see pagegate --help)\n", argv[optind]);
 		return 2;
 	}
@@ -182,6 +184,8 @@ int main(int argc, char **argv)
 		return micro_main(argc - optind, argv + optind, &cfg);
 	if (!strcmp(argv[optind], "notify"))
 		return notify_main(argc - optind, argv + optind, &cfg);
+	if (!strcmp(argv[optind], "camera"))
+		return camera_main(argc - optind, argv + optind, &cfg);
 	rc = kvm_check_environment();
 	if (rc)
 		return rc;

@@ -64,6 +64,8 @@ void __attribute__((noreturn)) user_start(void)
 		hostile_run();
 	case PG_MODE_NOTIFY:
 		notify_run();
+	case PG_MODE_CAMERA:
+		camera_run();
 	case PG_MODE_ASSERT:
 		GUEST_ASSERT(user_params.arg[0] == 0x600d);
 		break;

@@ -45,5 +45,6 @@ void serve_run(void) __attribute__((noreturn));
 void micro_run(void) __attribute__((noreturn));
 void hostile_run(void) __attribute__((noreturn));
 void notify_run(void) __attribute__((noreturn));
+void camera_run(void) __attribute__((noreturn));
 
 #endif
