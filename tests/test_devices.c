@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/wait.h>
 #include <cmocka.h>
 #include "../devices/registry.h"
 #include "../harness/session.h"
@@ -25,17 +24,9 @@ static bool kvm_usable;
 static int run(char *out, size_t cap, const char *args)
 {
 	char cmd[1024];
-	FILE *p;
-	size_t n;
-	int st;
 
-	snprintf(cmd, sizeof(cmd), "%s/pagegate %s selftest 2>&1", test_build_dir(), args);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, cap - 1, p);
-	out[n] = 0;
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	snprintf(cmd, sizeof(cmd), "%s/pagegate %s selftest", test_build_dir(), args);
+	return test_capture(cmd, out, cap);
 }
 
 static void expect_refused(const char *args, const char *message)
@@ -217,7 +208,7 @@ static void test_file_sink_and_source(void **state)
  * in frames.csv, the latency CDF drawn. */
 static void test_camera_scenario(void **state)
 {
-	char cmd[700], out[4096] = "", path[600];
+	char cmd[700], out[4096], path[600];
 	size_t n;
 	FILE *p;
 	int rc;
@@ -227,12 +218,8 @@ static void test_camera_scenario(void **state)
 		skip();
 	snprintf(cmd, sizeof(cmd),
 		 "rm -rf %s/test-camera && %s/pagegate --mem 256M camera --transport basic,ptcopy --preset 720p --fps 30 "
-		 "--seconds 1 --out %s/test-camera 2>&1", test_build_dir(), test_build_dir(), test_build_dir());
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	rc = pclose(p);
+		 "--seconds 1 --out %s/test-camera", test_build_dir(), test_build_dir(), test_build_dir());
+	rc = test_capture(cmd, out, sizeof(out));
 	if (rc != 0 || !strstr(out, "720p     basic") || !strstr(out, "720p     ptcopy"))
 		fail_msg("camera run failed (%d): %s", rc, out);
 	snprintf(path, sizeof(path), "%s/test-camera/frames.csv", test_build_dir());

@@ -163,22 +163,13 @@ static void test_scattered_frames_are_not_contiguous(void **state)
 
 static void test_missing_kvm_device(void **state)
 {
-	char cmd[512], out[512] = "";
-	size_t n;
-	FILE *p;
-	int status;
+	char cmd[512], out[512];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "%s/pagegate --kvm-dev /nonexistent/kvm selftest 2>&1", test_build_dir());
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	status = pclose(p);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 2);
+	snprintf(cmd, sizeof(cmd), "%s/pagegate --kvm-dev /nonexistent/kvm selftest", test_build_dir());
+	assert_int_equal(test_capture(cmd, out, sizeof(out)), 2);
 	expect_text(out, "cannot open /nonexistent/kvm: No such file or directory");
-	assert_ptr_equal(strchr(out, '\n'), out + n - 1); /* exactly one line */
+	assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1); /* exactly one line */
 }
 
 struct agreement {
@@ -261,19 +252,13 @@ static void test_translators_agree_with_kvm_translate(void **state)
  * guest asserts its kernel counted each), and every polled write is seen. */
 static void test_notification_interrupts_arrive(void **state)
 {
-	char cmd[512], out[2048] = "";
-	size_t n;
-	FILE *p;
+	char cmd[512], out[2048];
 
 	(void)state;
 	if (!kvm_usable)
 		skip();
-	snprintf(cmd, sizeof(cmd), "%s/pagegate --quiet --mem 64M notify --rounds 25 2>&1", test_build_dir());
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	if (pclose(p) != 0 || !strstr(out, "interrupts delivered: 25 of 25; guest done, status 0") ||
+	snprintf(cmd, sizeof(cmd), "%s/pagegate --quiet --mem 64M notify --rounds 25", test_build_dir());
+	if (test_capture(cmd, out, sizeof(out)) != 0 || !strstr(out, "interrupts delivered: 25 of 25; guest done, status 0") ||
 	    !strstr(out, "(25 rounds)"))
 		fail_msg("%s", out);
 }

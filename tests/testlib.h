@@ -1,7 +1,8 @@
 /*
- * What the KVM tests share: where the build is (PAGEGATE_BUILD, default "build"), the
- * guest image in it, and whether /dev/kvm is usable (with the reason printed once when
- * it is not, so the tests that need it skip with a reason).
+ * What the tests share: where the build is (PAGEGATE_BUILD, default "build"), the guest
+ * image in it, running the pagegate command and capturing its output, and whether
+ * /dev/kvm is usable (with the reason printed once when it is not, so the tests that need
+ * it skip with a reason).
  */
 #ifndef PG_TESTLIB_H
 #define PG_TESTLIB_H
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static inline const char *test_build_dir(void)
@@ -25,6 +27,26 @@ static inline const char *test_guest_path(void)
 
 	snprintf(path, sizeof(path), "%s/guest-bench.elf", test_build_dir());
 	return path;
+}
+
+/* Run a shell command with its stderr joined to stdout: the exit status (128 + signal if
+ * it was killed, -1 if it could not start) and up to cap - 1 bytes of its output. */
+static inline int test_capture(const char *cmd, char *out, size_t cap)
+{
+	char full[2048];
+	FILE *p;
+	size_t n;
+	int st;
+
+	snprintf(full, sizeof(full), "%s 2>&1", cmd);
+	out[0] = 0;
+	p = popen(full, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, cap - 1, p);
+	out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* True if /dev/kvm opens; otherwise prints why the KVM tests of `suite` are skipped. */
