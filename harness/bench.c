@@ -70,21 +70,10 @@ static int bad(const char *opt, const char *value)
 	return 2;
 }
 
+/* A transfer size: 1 byte to 512 MiB (half the buffer region). */
 static int parse_size(const char *s, uint64_t *out)
 {
-	char *end;
-	uint64_t v = strtoull(s, &end, 10);
-
-	if (end == s || *s == '-')
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		v <<= 30, end++;
-	*out = v;
-	return *end || v == 0 || v > (512ull << 20) ? -1 : 0;
+	return pagegate_parse_size(s, out) || *out == 0 || *out > (512ull << 20) ? -1 : 0;
 }
 
 static int parse_sizes(struct bench_opts *o, char *list)
@@ -500,17 +489,6 @@ static void read_cmdline(char *out, size_t cap)
 		fclose(f);
 }
 
-static void default_dir(char *out, size_t cap)
-{
-	char stamp[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out, cap, "datasets/runs/%s-%s", stamp, pagegate_revision());
-}
-
 int bench_main(int argc, char **argv, const struct vm_config *cfg)
 {
 	struct bench_opts o;
@@ -545,7 +523,7 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 	if (o.out)
 		snprintf(sw.dir, sizeof(sw.dir), "%s", o.out);
 	else
-		default_dir(sw.dir, sizeof(sw.dir));
+		dataset_default_dir(sw.dir, sizeof(sw.dir), "");
 	read_cmdline(sw.cmdline, sizeof(sw.cmdline));
 	sw.info = (struct run_info){ .command_line = sw.cmdline, .backend = kvm_backend_module(),
 				     .guest_ram = cfg->mem_bytes, .topology = sw.pin.topology,

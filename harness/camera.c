@@ -41,15 +41,10 @@ static uint64_t now_tsc(void)
 	return __rdtsc();
 }
 
-static double tsc_ns(const struct vcpu *v, double ticks)
-{
-	return vcpu_tsc_to_ns(v, ticks);
-}
-
 static void wait_until(const struct vcpu *v, uint64_t tsc)
 {
 	while ((int64_t)(tsc - now_tsc()) > 0) {
-		double ns = tsc_ns(v, (double)(tsc - now_tsc()));
+		double ns = vcpu_tsc_to_ns(v, (double)(tsc - now_tsc()));
 
 		if (ns > 200000) {
 			struct timespec t = { 0, (long)(ns - 100000) };
@@ -101,10 +96,10 @@ static uint64_t on_frame(struct vcpu *v, uint64_t tag, void *ctx)
 
 	if (tag != PG_SYNC_CAMERA_FRAME || seq != s->last_seq || s->frames == MAX_FRAMES)
 		return 0;
-	s->latency_ns[s->frames++] = tsc_ns(v, (double)(int64_t)(in - s->stamps[seq]));
+	s->latency_ns[s->frames++] = vcpu_tsc_to_ns(v, (double)(int64_t)(in - s->stamps[seq]));
 	s->bad += r->r9 != 1;
 	s->misses += in > s->start + (seq + 1) * period;
-	return tsc_ns(v, (double)(in - s->start)) < s->seconds * 1e9;
+	return vcpu_tsc_to_ns(v, (double)(in - s->start)) < s->seconds * 1e9;
 }
 
 struct run_args {
@@ -177,17 +172,6 @@ static void write_cdf(FILE *f, const char *transport, struct stream *s)
 	free(v);
 }
 
-static void module_path(char *out, size_t cap)
-{
-	char exe[512];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	exe[n > 0 ? n : 0] = 0;
-	if (strrchr(exe, '/'))
-		*strrchr(exe, '/') = 0;
-	snprintf(out, cap, "%s/devices/camera.so", exe);
-}
-
 static int split(char *list, const char **out)
 {
 	int n = 0;
@@ -208,18 +192,14 @@ static int usage(void)
 int camera_main(int argc, char **argv, const struct vm_config *cfg)
 {
 	static const char *const names[] = { "basic", "extended", "ptcopy" };
-	char transports_arg[128] = "basic,extended,ptcopy", presets_arg[128] = "720p,1080p", dir[512], path[700], stamp[32];
+	char transports_arg[128] = "basic,extended,ptcopy", presets_arg[128] = "720p,1080p", dir[512], path[700];
 	const char *transports[MAX_ITEMS], *presets[MAX_ITEMS], *format = "yuyv";
 	double fps = 60, seconds = 3;
 	struct stream *s = calloc(1, sizeof(*s));
 	int nt, np, rc = 0;
 	FILE *csv;
-	time_t now = time(NULL);
-	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(dir, sizeof(dir), "datasets/runs/%s-%s-camera", stamp, pagegate_revision());
+	dataset_default_dir(dir, sizeof(dir), "-camera");
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -266,7 +246,7 @@ int camera_main(int argc, char **argv, const struct vm_config *cfg)
 													     : 1920 * 1080;
 		FILE *data;
 
-		module_path(modpath, sizeof(modpath));
+		pagegate_path("devices/camera.so", modpath, sizeof(modpath));
 		snprintf(spec, sizeof(spec), "camera-%s=%s,preset=%s,format=%s,op=%u", presets[p], modpath, presets[p], format,
 			 op);
 		if (!devices_serve(op) && devices_load(spec, err, sizeof(err))) {

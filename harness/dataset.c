@@ -46,6 +46,51 @@ const char *pagegate_revision(void)
 	return PG_GIT_DIRTY ? PG_GIT_SHA "-dirty" : PG_GIT_SHA;
 }
 
+void pagegate_path(const char *rel, char *out, size_t cap)
+{
+	char exe[512];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	exe[n > 0 ? n : 0] = 0;
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(out, cap, "%s/%s", n > 0 && slash ? exe : ".", rel);
+}
+
+int pagegate_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'G': case 'g': v <<= 10; /* fall through */
+	case 'M': case 'm': v <<= 10; /* fall through */
+	case 'K': case 'k': v <<= 10; end++; break;
+	default: break;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void dataset_default_dir(char *out, size_t cap, const char *suffix)
+{
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, cap, "datasets/runs/%s-%s%s", stamp, pagegate_revision(), suffix);
+}
+
 const char *page_size_name(unsigned page_shift)
 {
 	return page_shift == 21 ? "2m" : "4k";

@@ -80,6 +80,14 @@ int dataset_close(struct dataset *ds, const char *status);
  * that size (4 MiB's if the size was not calibrated). */
 double dataset_bound_ns(const struct config *c, const struct calibration *cal);
 const char *page_size_name(unsigned page_shift);
+/* rel resolved against the folder of the running pagegate binary (build/ or build-san/),
+ * e.g. "guest-bench.elf", "devices/camera.so", "../plots/common.gp". */
+void pagegate_path(const char *rel, char *out, size_t cap);
+/* A new run's default folder: datasets/runs/<UTC time>-<git revision><suffix>. */
+void dataset_default_dir(char *out, size_t cap, const char *suffix);
+/* A number with an optional K, M or G (binary) suffix, as every command takes sizes;
+ * 0, or -1 if s is not one. */
+int pagegate_parse_size(const char *s, uint64_t *out);
 /* mkdir -p; 0 or -1. */
 int dataset_mkdirs(const char *dir);
 /* The git revision pagegate was built from: short sha, "-dirty" if the tree had changes. */

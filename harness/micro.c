@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include "../vmm-min/ptwalk.h"
 #include "../vmm-min/x86.h"
 #include "cbench/cbench.h"
@@ -92,8 +91,6 @@ static void ensure_spin(struct micro *m)
 	if (m->at != GUEST_AT_SPIN)
 		request(m, PG_MICRO_SPIN, NULL);
 }
-
-static uint64_t micro_sync(struct vcpu *v, uint64_t tag, void *ctx);
 
 static int translate(struct micro *m, enum method method, uint64_t va, uint64_t n, uint64_t *gpas)
 {
@@ -479,15 +476,11 @@ int micro_main(int argc, char **argv, const struct vm_config *cfg)
 {
 	struct micro m = { .max_pages = MAX_PAGES };
 	struct vm_config c = *cfg;
-	char dir[512], figdir[600], out_flag[600], json[600], why[1200], stamp[32];
+	char dir[512], figdir[600], out_flag[600], json[600], why[1200];
 	char *gb_argv[argc + 4];
-	time_t now = time(NULL);
-	struct tm tm;
 	int rc;
 
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(dir, sizeof(dir), "datasets/runs/%s-%s-micro", stamp, pagegate_revision());
+	dataset_default_dir(dir, sizeof(dir), "-micro");
 	rc = split_args(argc, argv, dir, sizeof(dir), &m, gb_argv, out_flag, sizeof(out_flag));
 	if (rc)
 		return rc == 1 ? 0 : rc;

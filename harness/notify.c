@@ -32,11 +32,6 @@ struct notify {
 	bool writer_started, failed;
 };
 
-static double ticks_ns(const struct vcpu *v, double ticks)
-{
-	return vcpu_tsc_to_ns(v, ticks);
-}
-
 static enum exit_action on_halt(struct vcpu *v, void *ctx)
 {
 	struct notify *n = ctx;
@@ -83,11 +78,11 @@ static uint64_t on_sync(struct vcpu *v, uint64_t tag, void *ctx)
 	if (tag != PG_SYNC_NOTIFY_SEEN)
 		return PG_CTL_EINVAL;
 	if (r->r8 == 0 && n->nirq < MAX_ROUNDS)
-		n->irq_ns[n->nirq++] = ticks_ns(v, (double)(int64_t)(host_seen - n->irq_stamp));
+		n->irq_ns[n->nirq++] = vcpu_tsc_to_ns(v, (double)(int64_t)(host_seen - n->irq_stamp));
 	if (r->r8 == 1 && n->npoll < MAX_ROUNDS) {
 		uint64_t i = atomic_load(&n->seen) + 1;
 
-		n->poll_ns[n->npoll++] = ticks_ns(v, (double)(int64_t)(host_seen - n->poll_stamp[i]));
+		n->poll_ns[n->npoll++] = vcpu_tsc_to_ns(v, (double)(int64_t)(host_seen - n->poll_stamp[i]));
 		atomic_store(&n->seen, i);
 	}
 	return PG_CTL_OK;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "csv.h"
+#include "dataset.h"
 #include "plot.h"
 #include "table.h"
 
@@ -151,9 +152,9 @@ int plot_render(const char *script, const char *data, const char *extra, const c
 	static const char *const terms[] = { "png", "svg", "pdf" };
 	char gp[600], common[600], ref[600], cmd[4400], log[1100];
 
-	pagegate_data_path("plots/common.gp", common, sizeof(common));
+	pagegate_path("../plots/common.gp", common, sizeof(common));
 	snprintf(gp, sizeof(gp), "%.*s/%s.gp", (int)(strlen(common) - strlen("/common.gp")), common, script);
-	pagegate_data_path("datasets/reference/table-7.1.csv", ref, sizeof(ref));
+	pagegate_path("../datasets/reference/table-7.1.csv", ref, sizeof(ref));
 	for (size_t i = 0; i < 3; i++) {
 		int st;
 

@@ -8,27 +8,14 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "csv.h"
+#include "dataset.h"
 #include "table.h"
 
 #define MAX_COLS 32
 
 static const char *const facet_cols[] = { "direction", "fault", "page_size", "frames", "offset", "timing" };
 #define NFACETS (sizeof(facet_cols) / sizeof(facet_cols[0]))
-
-void pagegate_data_path(const char *rel, char *out, size_t cap)
-{
-	char exe[512];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	exe[n > 0 ? n : 0] = 0;
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = 0;
-	snprintf(out, cap, "%s/../%s", n > 0 ? exe : ".", rel);
-}
 
 static bool same_facet(const struct csv *t, size_t a, size_t b)
 {
@@ -83,7 +70,7 @@ static void print_thesis(FILE *out, const char **sizes, size_t nsizes)
 	char path[600], err[256];
 	struct csv *ref;
 
-	pagegate_data_path("datasets/reference/table-7.1.csv", path, sizeof(path));
+	pagegate_path("../datasets/reference/table-7.1.csv", path, sizeof(path));
 	ref = csv_read(path, err, sizeof(err));
 	if (!ref)
 		return;

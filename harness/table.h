@@ -10,8 +10,4 @@
 /* Print the views of DIR/summary.csv; 0, or 1 after a message if it cannot be read. */
 int table_print(const char *dir, FILE *out);
 
-/* Path of a file shipped with pagegate (plots/..., datasets/reference/...), found beside
- * the build folder of the running binary. */
-void pagegate_data_path(const char *rel, char *out, size_t cap);
-
 #endif

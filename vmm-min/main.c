@@ -3,16 +3,15 @@
  * a command.  Exit status: 0 success, 1 a check or run failed, 2 bad usage or no usable
  * KVM.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "../devices/registry.h"
 #include "../harness/bench.h"
 #include "../harness/camera.h"
+#include "../harness/dataset.h"
 #include "../harness/micro.h"
 #include "../harness/model.h"
 #include "../harness/notify.h"
@@ -51,41 +50,6 @@ static void usage(FILE *out)
 		"  -h, --help      this text\n");
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
-		return -1;
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	default: break;
-	}
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static void default_guest_path(char *path, size_t cap)
-{
-	ssize_t n = readlink("/proc/self/exe", path, cap - 1);
-	char *slash;
-
-	if (n <= 0) {
-		snprintf(path, cap, "guest-bench.elf");
-		return;
-	}
-	path[n] = 0;
-	slash = strrchr(path, '/');
-	snprintf(slash + 1, cap - (size_t)(slash + 1 - path), "guest-bench.elf");
-}
-
 /* table DIR, plot DIR, model DIR: commands on a dataset, no KVM needed. */
 static int dataset_command(int argc, char **argv)
 {
@@ -117,7 +81,7 @@ int main(int argc, char **argv)
 	cfg.params.buf_page_shift = PAGE_SHIFT_4K;
 	cfg.params.frame_policy = PG_FRAMES_CONTIGUOUS;
 	cfg.params.seed = 1;
-	default_guest_path(guest_path, sizeof(guest_path));
+	pagegate_path("guest-bench.elf", guest_path, sizeof(guest_path));
 	if (devices_add_builtins(err, sizeof(err))) {
 		fprintf(stderr, "pagegate: %s\n", err);
 		return 2;
@@ -125,7 +89,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (parse_size(optarg, &cfg.mem_bytes)) {
+			if (pagegate_parse_size(optarg, &cfg.mem_bytes)) {
 				fprintf(stderr, "pagegate: --mem wants a size such as 512M or 1G, not '%s'\n", optarg);
 				return 2;
 			}
@@ -134,7 +98,7 @@ int main(int argc, char **argv)
 			snprintf(guest_path, sizeof(guest_path), "%s", optarg);
 			break;
 		case 's':
-			if (parse_size(optarg, &cfg.params.seed)) {
+			if (pagegate_parse_size(optarg, &cfg.params.seed)) {
 				fprintf(stderr, "pagegate: --seed wants a number, not '%s'\n", optarg);
 				return 2;
 			}
