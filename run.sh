@@ -2,7 +2,8 @@
 # pagegate's main job in one command: install missing Debian packages (as root), build,
 # check /dev/kvm, boot the guest for its self-checks and this machine's calibration,
 # sweep the three transports (Table 7.1's 1-4 MiB plus a size range, warm and cold
-# buffers) into a dataset, print the Table 7.1 view and draw the figures.
+# buffers) into a dataset, compare copy and iov delivery in a second one, print the
+# Table 7.1 view and draw the figures.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,7 +19,9 @@ usage: ./run.sh [--full]
   --full       paper-grade sweep, tens of minutes: 4 KiB..64 MiB and 3 MiB, both
                directions, warm and cold, 4 KiB and 2 MiB pages, contiguous and scattered
                frames, both translation methods for basic and extended, 11 repetitions
-The dataset goes to datasets/runs/<UTC time>-<git sha>/, figures to its figures/.
+Then copy vs iov delivery, both directions, timed through the device (quick: 1 and
+4 MiB; full: 64 KiB..16 MiB).  The datasets go to datasets/runs/<UTC time>-<git sha>/
+and the same name with -delivery, figures to their figures/.
 USAGE
 	exit 0
 	;;
@@ -44,5 +47,11 @@ else
 	build/pagegate bench --out "$out" --sizes 4K..64M,3M --direction both --fault warm,cold \
 		--pages 4k,2m --frames contiguous,scattered --translate kvm,walk --reps 11
 fi
+if [ "$mode" = quick ]; then
+	build/pagegate bench --out "$out-delivery" --sizes 1M,4M --direction both --delivery copy,iov --reps 9
+else
+	build/pagegate bench --out "$out-delivery" --sizes 64K..16M --direction both --delivery copy,iov --reps 11
+fi
 build/pagegate plot "$out"
-echo "run.sh: $mode run took $(($(date +%s) - start)) s; dataset $out, figures $out/figures"
+build/pagegate plot "$out-delivery"
+echo "run.sh: $mode run took $(($(date +%s) - start)) s; datasets $out and $out-delivery (figures/ in each)"

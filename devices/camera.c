@@ -5,12 +5,12 @@
  * last made ready — a 32-byte header (u64 sequence number, u64 checksum of the payload,
  * u32 width, u32 height, u32 format) and the payload.  Op N+1 (the host's camera driver):
  * input u64 sequence number, "this frame is ready now".  Four frames are rendered at
- * init and served in turn, so serving one costs a copy, as a real camera's DMA buffer.
+ * init and served in turn, so serving one costs a copy, as a real camera's DMA buffer
+ * would: with iov delivery that copy goes straight into the guest's pages.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../transports/doorbell_abi.h"
 #include "device_abi.h"
 
 #define SLOTS 4
@@ -26,6 +26,8 @@ struct camera {
 	uint8_t *slot[SLOTS];
 	uint64_t sum[SLOTS];
 	uint64_t ready;
+	struct frame_header served; /* the frame the last EXECUTE answered */
+	const uint8_t *served_slot;
 };
 
 static uint32_t ops[2] = { 40, 41 };
@@ -73,25 +75,39 @@ static int camera_init(const struct pg_device_config *cfg, void **state, char *e
 	return 0;
 }
 
-static int camera_execute(void *state, uint32_t op, const uint8_t *in, uint64_t len, struct pg_device_output *out)
+static int camera_execute(void *state, uint32_t op, const struct pg_device_input *in, struct pg_device_output *out)
 {
 	struct camera *c = state;
-	struct frame_header h = { c->ready, c->sum[c->ready % SLOTS], c->width, c->height, c->format, 0 };
 	uint8_t *dst;
 
 	if (op == ops[1]) { /* the driver: frame `seq` is ready */
-		if (len != sizeof(c->ready) || !(dst = out->reserve(out, sizeof(c->ready))))
+		if (in->len != sizeof(c->ready) || pg_input_read(in, 0, &c->ready, sizeof(c->ready)) ||
+		    !(dst = out->reserve(out, sizeof(c->ready))))
 			return -1;
-		memcpy(&c->ready, in, sizeof(c->ready));
-		memcpy(dst, in, sizeof(c->ready));
+		memcpy(dst, &c->ready, sizeof(c->ready));
 		return 0;
 	}
-	dst = out->reserve(out, sizeof(h) + c->payload);
+	c->served = (struct frame_header){ c->ready, c->sum[c->ready % SLOTS], c->width, c->height, c->format, 0 };
+	c->served_slot = c->slot[c->ready % SLOTS];
+	if (out->defer)
+		return out->defer(out, sizeof(c->served) + c->payload);
+	dst = out->reserve(out, sizeof(c->served) + c->payload);
 	if (!dst)
 		return -1;
-	memcpy(dst, &h, sizeof(h));
-	memcpy(dst + sizeof(h), c->slot[c->ready % SLOTS], c->payload);
+	memcpy(dst, &c->served, sizeof(c->served));
+	memcpy(dst + sizeof(c->served), c->served_slot, c->payload);
 	return 0;
+}
+
+/* iov delivery: the frame goes from its slot straight into the guest's pages. */
+static int camera_fill(void *state, uint32_t op, uint64_t offset, const struct iovec *iov, uint32_t n)
+{
+	struct camera *c = state;
+	const uint8_t *parts[2] = { (const uint8_t *)&c->served, c->served_slot };
+	const uint64_t len[2] = { sizeof(c->served), c->payload };
+
+	(void)op;
+	return pg_iov_fill_from(iov, n, offset, parts, len, 2);
 }
 
 static void camera_teardown(void *state)
@@ -110,6 +126,7 @@ static const struct pg_device camera = {
 	.ops = ops,
 	.init = camera_init,
 	.execute = camera_execute,
+	.fill = camera_fill,
 	.teardown = camera_teardown,
 };
 PG_DEVICE_EXPORT(camera, camera)

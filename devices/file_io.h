@@ -1,13 +1,16 @@
 /*
  * What the file devices share: their state (a file and an io_uring), configuration
- * (path=FILE, op=N), and whole-buffer reads and writes of any length in chunks the
- * kernel accepts, resubmitting after short transfers.  Header-only so each module stays
+ * (path=FILE, op=N), and vectored reads and writes of any number of segments — the
+ * guest's own pages with iov delivery, one host buffer with copy delivery — in requests
+ * the kernel accepts, resubmitting after short transfers.  Header-only so each module stays
  * one shared object.
  */
 #ifndef PG_FILE_IO_H
 #define PG_FILE_IO_H
 
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <liburing.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,23 +19,33 @@
 #include <unistd.h>
 #include "device_abi.h"
 
-#define FILE_IO_CHUNK (1u << 30)
-
-/* Write (or read, if !write) len bytes at file offset off; 0 or -errno. */
-static inline int file_io_all(struct io_uring *ring, int fd, uint8_t *buf, uint64_t len, uint64_t off, int write)
+/* Write (or read, if !write) the n segments, laid end to end, at file offset off, with
+ * io_uring writev/readv requests of at most IOV_MAX segments, resubmitting after short
+ * transfers; 0 or -errno (-EIO: end of file before the segments were full). */
+static inline int file_io_vec(struct io_uring *ring, int fd, const struct iovec *iov, uint64_t n, uint64_t off,
+			      int write)
 {
-	while (len) {
+	struct iovec batch[IOV_MAX];
+	uint64_t done = 0; /* bytes of iov[0] already transferred */
+
+	while (n && iov[0].iov_len == 0)
+		iov++, n--;
+	while (n) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 		struct io_uring_cqe *cqe;
-		unsigned n = len < FILE_IO_CHUNK ? (unsigned)len : FILE_IO_CHUNK;
+		unsigned k = 0;
 		int res;
 
 		if (!sqe)
-			return -16; /* EBUSY: the ring is full, which one request at a time cannot be */
+			return -EBUSY; /* the ring is full, which one request at a time cannot be */
+		for (; k < n && k < IOV_MAX; k++)
+			batch[k] = iov[k];
+		batch[0].iov_base = (uint8_t *)batch[0].iov_base + done;
+		batch[0].iov_len -= done;
 		if (write)
-			io_uring_prep_write(sqe, fd, buf, n, off);
+			io_uring_prep_writev(sqe, fd, batch, k, off);
 		else
-			io_uring_prep_read(sqe, fd, buf, n, off);
+			io_uring_prep_readv(sqe, fd, batch, k, off);
 		res = io_uring_submit_and_wait(ring, 1);
 		if (res < 0)
 			return res;
@@ -42,10 +55,20 @@ static inline int file_io_all(struct io_uring *ring, int fd, uint8_t *buf, uint6
 		res = cqe->res;
 		io_uring_cqe_seen(ring, cqe);
 		if (res <= 0)
-			return res < 0 ? res : -5; /* EIO: end of file before len bytes */
-		buf += res;
+			return res < 0 ? res : -EIO;
 		off += (uint64_t)res;
-		len -= (uint64_t)res;
+		for (uint64_t left = (uint64_t)res; left;) { /* res <= the batch's bytes */
+			uint64_t rest = iov[0].iov_len - done;
+
+			if (left < rest) {
+				done += left;
+				break;
+			}
+			left -= rest;
+			iov++, n--, done = 0;
+		}
+		while (n && iov[0].iov_len == done)
+			iov++, n--, done = 0;
 	}
 	return 0;
 }
@@ -53,6 +76,7 @@ static inline int file_io_all(struct io_uring *ring, int fd, uint8_t *buf, uint6
 struct file_dev {
 	struct io_uring ring;
 	int fd;
+	uint64_t len, offset; /* file-source: the last request */
 };
 
 /* path= and op= from the configuration; the file opened with `flags`. */

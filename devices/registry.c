@@ -162,9 +162,21 @@ const char *devices_name(uint32_t op)
 	return devices_serve(op) ? by_op[op].label : NULL;
 }
 
-int devices_execute(uint32_t op, const uint8_t *in, uint64_t len, struct pg_device_output *out)
+int devices_execute(uint32_t op, const struct pg_device_input *in, struct pg_device_output *out)
 {
 	if (!devices_serve(op))
 		return -2;
-	return by_op[op].dev->execute(by_op[op].state, op, in, len, out) ? -1 : 0;
+	return by_op[op].dev->execute(by_op[op].state, op, in, out) ? -1 : 0;
+}
+
+bool devices_can_fill(uint32_t op)
+{
+	return devices_serve(op) && by_op[op].dev->fill;
+}
+
+int devices_fill(uint32_t op, uint64_t offset, const struct iovec *iov, uint32_t n)
+{
+	if (!devices_can_fill(op))
+		return -2;
+	return by_op[op].dev->fill(by_op[op].state, op, offset, iov, n) ? -1 : 0;
 }

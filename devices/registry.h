@@ -20,9 +20,13 @@ int devices_load_config(const char *path, char *err, size_t cap);
 /* The built-in devices, once (after the modules, so a module may not take their ids). */
 int devices_add_builtins(char *err, size_t cap);
 
-/* Run the device of op on one EXECUTE; the output goes through reserve with at most
- * `limit` bytes.  0, -1 if the device failed, -2 if no device serves op. */
-int devices_execute(uint32_t op, const uint8_t *in, uint64_t len, struct pg_device_output *out);
+/* Run the device of op on one EXECUTE.  0, -1 if the device failed, -2 if no device
+ * serves op. */
+int devices_execute(uint32_t op, const struct pg_device_input *in, struct pg_device_output *out);
+/* Whether op's device can defer its output (has fill()). */
+bool devices_can_fill(uint32_t op);
+/* Write bytes [offset, ...) of op's deferred output into the segments; 0, -1, -2 as above. */
+int devices_fill(uint32_t op, uint64_t offset, const struct iovec *iov, uint32_t n);
 bool devices_serve(uint32_t op);
 /* "name" of the device serving op, or NULL. */
 const char *devices_name(uint32_t op);

@@ -38,14 +38,15 @@ static int skeleton_init(const struct pg_device_config *cfg, void **state, char 
 	return 0;
 }
 
-static int skeleton_execute(void *state, uint32_t op, const uint8_t *in, uint64_t len, struct pg_device_output *out)
+/* The input arrives as segments (guest pages with iov delivery); a device that keeps
+ * its output in memory could also defer it and write it in fill() (see pattern.c). */
+static int skeleton_execute(void *state, uint32_t op, const struct pg_device_input *in, struct pg_device_output *out)
 {
 	struct skeleton *s = state;
-	uint8_t *dst = out->reserve(out, len);
+	uint8_t *dst = out->reserve(out, in->len);
 
-	if (!dst || op != s->op)
+	if (!dst || op != s->op || pg_input_read(in, 0, dst, in->len))
 		return -1;
-	memcpy(dst, in, len);
 	s->executed++;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: the doorbell decoder and the transport engine, as a hostile guest
  * drives them.  The input gives up to four doorbells' registers (state, address, bytes,
- * total, op id, extra word, transport, translation method), the guest's CR3 and a 4 MiB
+ * total, op id, extra word, transport, translation method and delivery), the guest's CR3 and a 4 MiB
  * guest-memory image; each doorbell goes through the very handler KVM exits reach.  The
  * answer must be a known status and nothing may be touched outside guest RAM (ASan).
  */
@@ -65,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					.r8 = regs[d][3], .r9 = regs[d][4] % 6, .rcx = regs[d][5] };
 		vcpu_sregs(v)->cr3 = cr3 & 0xff000;
 		e.method = regs[d][7] & 1 ? XLATE_WALK : XLATE_KVM;
+		e.delivery = regs[d][7] & 2 ? DELIVER_IOV : DELIVER_COPY;
 		assert(h->fn(v, &a, h->ctx) == EXIT_CONTINUE);
 		assert(r->rax <= PG_DB_EHANDLER);
 		if (regs[d][0] % 5 == PG_DB_RECEIVE)

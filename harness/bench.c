@@ -1,6 +1,6 @@
 /*
  * `pagegate bench`: a sweep over transports x translation x direction x fault x page
- * size x frame policy x sizes in one boot, after a calibration (null-doorbell round trip
+ * size x frame policy x delivery x sizes in one boot, after a calibration (null-doorbell round trip
  * in the guest, memcpy bandwidth on the host).  Repetitions of all configurations of a
  * size take turns, so slow drifts of the machine hit every configuration alike.  Each
  * measured repetition goes to the dataset as it finishes; at the end (or on Ctrl-C) the
@@ -35,6 +35,8 @@ struct bench_opts {
 	bool send, recv, warm, cold, pages_4k, pages_2m, contiguous, scattered;
 	uint64_t offset, max_op_bytes;
 	bool timed, untimed, quiet;
+	bool copy, iov;         /* delivery axis */
+	int through_device;     /* window: 0 transfer, 1 device, -1 not given */
 	const char *pin, *out;
 };
 
@@ -61,6 +63,12 @@ static void usage(FILE *out)
 		"  --timing LIST     on,off: host stage timing; both to measure its overhead,\n"
 		"                    timed and untimed repetitions taking turns (default on)\n"
 		"  --no-timing       the same as --timing off\n"
+		"  --delivery LIST   copy,iov: how bytes reach the device — gathered into host\n"
+		"                    buffers, or handed over as segments of guest memory (zero host\n"
+		"                    copies) (default copy)\n"
+		"  --window W        transfer (the SEND or RECEIVE doorbells) or device (with the\n"
+		"                    EXECUTE: until the device has consumed or produced the bytes);\n"
+		"                    default transfer, device when iov delivery is measured\n"
 		"  --quiet           no progress line and no table\n");
 }
 
@@ -163,7 +171,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "frames", required_argument, 0, 'F' },    { "offset", required_argument, 0, 'o' },
 		{ "pin", required_argument, 0, 'P' },       { "out", required_argument, 0, 'O' },
 		{ "no-timing", no_argument, 0, 'n' },       { "quiet", no_argument, 0, 'q' },
-		{ "timing", required_argument, 0, 'T' },
+		{ "timing", required_argument, 0, 'T' },     { "delivery", required_argument, 0, 'D' },
+		{ "window", required_argument, 0, 'W' },
 		{ "help", no_argument, 0, 'h' },            { "max-op-bytes", required_argument, 0, 'M' },
 		{ 0, 0, 0, 0 },
 	};
@@ -173,7 +182,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	int c;
 
 	*o = (struct bench_opts){ .reps = 5, .warmup = 1, .send = true, .warm = true, .pages_4k = true,
-				  .scattered = true, .timed = true, .pin = "auto" };
+				  .scattered = true, .timed = true, .copy = true, .through_device = -1, .pin = "auto" };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -242,6 +251,15 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			else if (parse_pair(optarg, "on", "off", &o->timed, &o->untimed))
 				return bad("--timing", optarg);
 			break;
+		case 'D':
+			if (parse_pair(optarg, "copy", "iov", &o->copy, &o->iov))
+				return bad("--delivery", optarg);
+			break;
+		case 'W':
+			if (strcmp(optarg, "transfer") && strcmp(optarg, "device"))
+				return bad("--window", optarg);
+			o->through_device = !strcmp(optarg, "device");
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -255,6 +273,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	}
 	if (optind < argc)
 		return bad("arguments", argv[optind]);
+	if (o->through_device < 0) /* an iov send moves no byte before its EXECUTE */
+		o->through_device = o->iov;
 	if (!o->nsizes)
 		for (int i = 1; i <= 4; i++)
 			o->sizes[o->nsizes++] = (uint64_t)i << 20;
@@ -308,13 +328,14 @@ static size_t build_configs(const struct bench_opts *o, struct config *configs)
 	size_t n = 0;
 
 	for (int s = 0; s < o->nsizes; s++)
-		for (unsigned axes = 0; axes < 32; axes++) /* bits: recv, cold, 2m, scattered, untimed */
+		for (unsigned axes = 0; axes < 64; axes++) /* bits: recv, cold, 2m, scattered, untimed, iov */
 			for (int r = 0; r < nrows; r++) {
-				bool d = axes & 1, f = axes & 2, p = axes & 4, fr = axes & 8, off = axes & 16;
+				bool d = axes & 1, f = axes & 2, p = axes & 4, fr = axes & 8, off = axes & 16, iov = axes & 32;
 				struct config *c = &configs[n];
 
 				if (!(d ? o->recv : o->send) || !(f ? o->cold : o->warm) || !(p ? o->pages_2m : o->pages_4k) ||
-				    !(fr ? o->scattered : o->contiguous) || !(off ? o->untimed : o->timed) || n == MAX_CONFIGS)
+				    !(fr ? o->scattered : o->contiguous) || !(off ? o->untimed : o->timed) ||
+				    !(iov ? o->iov : o->copy) || n == MAX_CONFIGS)
 					continue;
 				*c = row[r];
 				c->direction = d ? "recv" : "send";
@@ -325,6 +346,8 @@ static size_t build_configs(const struct bench_opts *o, struct config *configs)
 				c->offset = o->offset;
 				c->bytes = o->sizes[s];
 				c->timing_off = off;
+				c->iov = iov;
+				c->through_device = o->through_device;
 				n++;
 			}
 	return n;
@@ -394,19 +417,12 @@ static void progress(const struct sweep *sw, size_t done)
 
 static struct sample to_sample(const struct sweep *sw, const struct transfer_result *r, size_t i)
 {
-	double ns_per_tick = 1e6 / (double)r->tsc_khz, stages = 0;
-	const uint64_t *ticks = &r->t.exit; /* exit .. entry, in struct order */
-	struct sample s = { .config = sw->cmd_config[i], .rep = sw->cmd_rep[i], .status = r->guest.status,
-			    .doorbells = r->t.doorbells, .pages = r->t.pages, .faults = r->t.faults };
+	struct sample s = { .config = sw->cmd_config[i], .rep = sw->cmd_rep[i], .status = r->guest.status };
 	const struct config *c = &sw->configs[s.config];
 
-	s.total_ns = (double)r->guest.guest_ticks * ns_per_tick;
+	s.total_ns = (double)r->guest.guest_ticks * 1e6 / (double)r->tsc_khz;
 	s.mbps = (double)c->bytes / s.total_ns * 1e3;
-	for (int st = 0; st < NR_STAGES; st++) {
-		s.stage_ns[st] = (double)ticks[st] * ns_per_tick;
-		stages += s.stage_ns[st];
-	}
-	s.guest_ns = s.total_ns - stages;
+	sample_add_stages(&s, &r->t, r->tsc_khz);
 	s.bound_ns = dataset_bound_ns(c, &sw->info.cal);
 	s.pct_of_bound = 100.0 * s.bound_ns / s.total_ns;
 	return s;
@@ -461,7 +477,8 @@ static void build_commands(struct sweep *sw)
 					.kind = cf->kind, .transport = cf->transport_id, .bytes = cf->bytes,
 					.offset = cf->offset, .cold = cf->cold, .page_shift = cf->page_shift,
 					.frame_policy = cf->frame_policy, .translate = cf->translate_id,
-					.timing_off = cf->timing_off, .frame_seed = 1, .data_seed = n,
+					.timing_off = cf->timing_off, .delivery = cf->iov ? DELIVER_IOV : DELIVER_COPY,
+					.through_device = cf->through_device, .frame_seed = 1, .data_seed = n,
 				};
 				sw->cmd_config[n] = c;
 				sw->cmd_rep[n++] = r;
@@ -475,18 +492,6 @@ static void stop_on_signal(int sig)
 {
 	(void)sig;
 	vm_stop_requested = 1;
-}
-
-static void read_cmdline(char *out, size_t cap)
-{
-	FILE *f = fopen("/proc/self/cmdline", "r");
-	size_t n = f ? fread(out, 1, cap - 1, f) : 0;
-
-	for (size_t i = 0; i + 1 < n; i++)
-		out[i] = out[i] ? out[i] : ' ';
-	out[n] = 0;
-	if (f)
-		fclose(f);
 }
 
 int bench_main(int argc, char **argv, const struct vm_config *cfg)
@@ -524,7 +529,7 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 		snprintf(sw.dir, sizeof(sw.dir), "%s", o.out);
 	else
 		dataset_default_dir(sw.dir, sizeof(sw.dir), "");
-	read_cmdline(sw.cmdline, sizeof(sw.cmdline));
+	pagegate_command_line(sw.cmdline, sizeof(sw.cmdline));
 	sw.info = (struct run_info){ .command_line = sw.cmdline, .backend = kvm_backend_module(),
 				     .guest_ram = cfg->mem_bytes, .topology = sw.pin.topology,
 				     .pin_map = sw.pin.map, .hwloc_version = sw.pin.hwloc_version };

@@ -7,8 +7,11 @@
  * ready" interrupt; frames whose time passed while the guest was busy are dropped (the
  * newest due one is sent instead).  Per frame: latency = guest has the frame - ready
  * stamp; a deadline miss is a frame in later than its successor's due time.  Output: a
- * table of which transports sustain which presets (fps and p99 latency), frames.csv in
- * the run folder, and a latency CDF per preset through plots/camera.gp.
+ * table of which transports sustain which presets (fps and p99 latency), streams.csv
+ * with that table, a dataset in the bench format (results.csv: one row per frame with
+ * its latency as total_ns and the host's stage times for its doorbells; summary.csv;
+ * meta.json), and a latency CDF per preset through plots/camera.gp.  Delivery copy or
+ * iov is an axis: with iov the camera writes each frame straight into the guest's pages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +29,22 @@
 #define MAX_FRAMES 100000
 #define MAX_ITEMS 8
 
+/* The run's dataset: one configuration per preset x transport x delivery. */
+struct camera_run {
+	struct config configs[MAX_ITEMS * MAX_ITEMS * 2];
+	size_t nconfigs;
+	int reps; /* frames a stream should deliver */
+	struct run_info info;
+	struct dataset *ds; /* created when the first guest runs (its TSC rate goes to meta.json) */
+	char dir[512], cmdline[1024];
+};
+
 struct stream {
 	struct vcpu *v;
+	struct engine *e;
+	struct camera_run *run;
+	size_t config;
+	uint64_t bytes;
 	uint32_t op;
 	double period_ns, seconds;
 	uint64_t start, last_seq, stamps[MAX_FRAMES + 1];
@@ -67,7 +84,9 @@ static enum exit_action on_halt(struct vcpu *v, void *ctx)
 {
 	struct stream *s = ctx;
 	uint64_t period = (uint64_t)(s->period_ns * (double)v->tsc_khz / 1e6), seq = s->last_seq + 1, now = now_tsc();
-	struct pg_device_output ready = { small_reserve, NULL };
+	struct pg_device_output ready = { small_reserve, NULL, NULL };
+	struct iovec seq_iov = { &seq, sizeof(seq) };
+	struct pg_device_input in = { &seq_iov, 1, sizeof(seq) };
 
 	if (!s->started) {
 		s->start = now;
@@ -77,26 +96,39 @@ static enum exit_action on_halt(struct vcpu *v, void *ctx)
 		seq++;
 		s->dropped++;
 	}
-	if (seq >= MAX_FRAMES || devices_execute(s->op + 1, (const uint8_t *)&seq, sizeof(seq), &ready)) {
+	if (seq >= MAX_FRAMES || devices_execute(s->op + 1, &in, &ready)) {
 		s->failed = true;
 		return EXIT_STOP;
 	}
 	wait_until(v, s->start + seq * period);
 	s->stamps[seq] = now_tsc();
 	s->last_seq = seq;
+	engine_reset_stats(s->e); /* the frame's stage times start here */
 	return vcpu_interrupt(v, PG_NOTIFY_VECTOR) ? EXIT_STOP : EXIT_CONTINUE;
 }
 
+/* The guest has frame `seq` (R8) in and checked (R9 = 1): its latency and stage times
+ * become a row of the dataset. */
 static uint64_t on_frame(struct vcpu *v, uint64_t tag, void *ctx)
 {
 	struct stream *s = ctx;
 	struct kvm_regs *r = vcpu_regs(v);
 	uint64_t in = r->rsi - (uint64_t)v->tsc_offset, seq = r->r8;
 	uint64_t period = (uint64_t)(s->period_ns * (double)v->tsc_khz / 1e6);
+	struct sample row = { .config = s->config, .rep = (int)s->frames };
 
 	if (tag != PG_SYNC_CAMERA_FRAME || seq != s->last_seq || s->frames == MAX_FRAMES)
 		return 0;
-	s->latency_ns[s->frames++] = vcpu_tsc_to_ns(v, (double)(int64_t)(in - s->stamps[seq]));
+	row.total_ns = s->latency_ns[s->frames++] = vcpu_tsc_to_ns(v, (double)(int64_t)(in - s->stamps[seq]));
+	row.mbps = (double)s->bytes / row.total_ns * 1e3;
+	row.status = r->r9 == 1 ? 0 : PG_RESULT_MISMATCH;
+	engine_end_window(s->e, v, r->rsi);
+	sample_add_stages(&row, &s->e->t, v->tsc_khz);
+	if (dataset_add(s->run->ds, &row)) {
+		fprintf(stderr, "pagegate camera: cannot write to the dataset in %s\n", s->run->dir);
+		s->failed = true;
+		return 0;
+	}
 	s->bad += r->r9 != 1;
 	s->misses += in > s->start + (seq + 1) * period;
 	return vcpu_tsc_to_ns(v, (double)(in - s->start)) < s->seconds * 1e9;
@@ -108,21 +140,39 @@ struct run_args {
 	uint32_t op;
 	double fps, seconds;
 	uint64_t frame_bytes;
+	bool iov;
+	size_t config;
 };
 
-/* One preset x transport stream; its frames appended to csv. */
-static int run_stream(const struct vm_config *base, const struct run_args *a, struct stream *s, FILE *csv)
+static int create_dataset(struct camera_run *run, const struct vcpu *v)
+{
+	char err[700];
+
+	run->info.tsc_khz = v->tsc_khz;
+	run->ds = dataset_create(run->dir, run->configs, run->nconfigs, run->reps, &run->info, err, sizeof(err));
+	if (!run->ds)
+		fprintf(stderr, "pagegate camera: %s\n", err);
+	return run->ds ? 0 : -1;
+}
+
+/* One preset x transport x delivery stream; its frames go to the dataset. */
+static int run_stream(const struct vm_config *base, const struct run_args *a, struct stream *s,
+		      struct camera_run *run)
 {
 	struct vm_config c = *base;
 	char why[1200];
 	struct engine e;
 	struct vm *vm;
-	int rc;
+	int rc = 1;
 
 	memset(s, 0, sizeof(*s));
 	s->op = a->op;
 	s->period_ns = 1e9 / a->fps;
 	s->seconds = a->seconds;
+	s->bytes = a->frame_bytes;
+	s->config = a->config;
+	s->run = run;
+	s->e = &e;
 	c.params.mode = PG_MODE_CAMERA;
 	c.params.arg[0] = a->transport_id;
 	c.params.arg[1] = a->frame_bytes;
@@ -131,20 +181,20 @@ static int run_stream(const struct vm_config *base, const struct run_args *a, st
 	vm = vm_create(&c);
 	engine_init(&e, vm);
 	e.method = XLATE_KVM;
+	e.delivery = a->iov ? DELIVER_IOV : DELIVER_COPY;
 	engine_reserve(&e, a->frame_bytes);
 	s->v = vm->vcpus[0];
 	vm->halt_hook = on_halt;
 	vm->halt_ctx = s;
 	vm->sync_hook = on_frame;
 	vm->sync_ctx = s;
-	rc = vm_run(vm) == VM_DONE && !s->failed ? 0 : 1;
-	if (rc) {
-		vm_describe_outcome(vm, why, sizeof(why));
-		fprintf(stderr, "pagegate camera: %s %s: %s\n", a->preset, a->transport, why);
+	if (run->ds || create_dataset(run, s->v) == 0) {
+		rc = vm_run(vm) == VM_DONE && !s->failed ? 0 : 1;
+		if (rc) {
+			vm_describe_outcome(vm, why, sizeof(why));
+			fprintf(stderr, "pagegate camera: %s %s: %s\n", a->preset, a->transport, why);
+		}
 	}
-	for (uint64_t i = 0; i < s->frames; i++)
-		fprintf(csv, "%s,%s,%.0f,%s,%llu,%.1f\n", a->preset, a->format, a->fps, a->transport,
-			(unsigned long long)i, s->latency_ns[i] / 1e3);
 	engine_fini(&e);
 	vm_destroy(vm);
 	return rc;
@@ -157,15 +207,15 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Latency CDF data: one block per transport, sorted latencies (ms) and cumulative share. */
-static void write_cdf(FILE *f, const char *transport, struct stream *s)
+/* Latency CDF data: one block per stream, sorted latencies (ms) and cumulative share. */
+static void write_cdf(FILE *f, const char *name, struct stream *s)
 {
 	double *v = malloc((s->frames + 1) * sizeof(*v));
 
 	for (uint64_t i = 0; i < s->frames; i++)
 		v[i] = s->latency_ns[i] / 1e6;
 	qsort(v, s->frames, sizeof(*v), cmp_double);
-	fprintf(f, "\"%s\"\n", transport);
+	fprintf(f, "\"%s\"\n", name);
 	for (uint64_t i = 0; i < s->frames; i++)
 		fprintf(f, "%.4f %.5f\n", v[i], (double)(i + 1) / (double)s->frames);
 	fprintf(f, "\n\n");
@@ -184,27 +234,89 @@ static int split(char *list, const char **out)
 static int usage(void)
 {
 	fprintf(stderr, "usage: pagegate [global options] camera [--transport LIST] [--preset LIST] [--format yuyv|nv12]\n"
-			"       [--fps 30|60] [--seconds S] [--out DIR]   (defaults: all transports, 720p,1080p,\n"
-			"       yuyv, 60, 3 s, datasets/runs/<UTC time>-<git sha>-camera)\n");
+			"       [--fps 30|60] [--seconds S] [--delivery copy,iov] [--out DIR]   (defaults: all\n"
+			"       transports, 720p,1080p, yuyv, 60, 3 s, copy, datasets/runs/<UTC time>-<git sha>-camera)\n");
 	return 2;
+}
+
+static uint64_t frame_bytes(const char *preset, const char *format)
+{
+	uint64_t pixels = !strcmp(preset, "720p") ? 1280 * 720 : !strcmp(preset, "2160p") ? 3840 * 2160 : 1920 * 1080;
+
+	return 32 + pixels * (!strcmp(format, "nv12") ? 3 : 4) / 2;
+}
+
+/* A stream's configuration in the dataset: its frames are "camera" transfers of a whole
+ * frame, timed from "frame ready" to "in the guest", so through the device. */
+static size_t add_config(struct camera_run *run, const char *transport, uint64_t bytes, bool iov,
+			 const struct vm_config *cfg)
+{
+	const struct transport_ops *t = transport_by_name(transport);
+	struct config *c = &run->configs[run->nconfigs];
+	bool ptcopy = !strcmp(transport, "ptcopy");
+
+	*c = (struct config){ .transport = t->name, .transport_id = t->id, .translate = ptcopy ? "leafcopy" : "kvm",
+			      .translate_id = XLATE_KVM, .direction = "camera", .page_shift = cfg->params.buf_page_shift,
+			      .frame_policy = cfg->params.frame_policy, .bytes = bytes, .iov = iov,
+			      .through_device = true, .max_per_doorbell = t->max_bytes_per_doorbell };
+	if (ptcopy)
+		snprintf(c->label, sizeof(c->label), "%s", t->name);
+	else
+		snprintf(c->label, sizeof(c->label), "%s(kvm)", t->name);
+	return run->nconfigs++;
+}
+
+/* The stream's line of the sustained table, on stdout and in streams.csv. */
+static void report_stream(const struct run_args *a, const struct stream *s, FILE *streams)
+{
+	bool sustained = !s->dropped && !s->misses && !s->bad && s->frames > 0;
+	double med = s->frames ? stats_median(s->latency_ns, s->frames) / 1e6 : 0;
+	double p95 = s->frames ? stats_percentile(s->latency_ns, s->frames, 95) / 1e6 : 0;
+	double p99 = s->frames ? stats_percentile(s->latency_ns, s->frames, 99) / 1e6 : 0;
+	const char *delivery = a->iov ? "iov" : "copy";
+
+	printf("%-8s %-10s %-8s %9.1f %10.2f %10.2f %10.2f %8llu %8llu %6llu %s\n", a->preset, a->transport, delivery,
+	       (double)s->frames / a->seconds, med, p95, p99, (unsigned long long)s->misses,
+	       (unsigned long long)s->dropped, (unsigned long long)s->bad, sustained ? "yes" : "no");
+	fprintf(streams, "%s,%s,%.0f,%s,%s,%llu,%.2f,%.3f,%.3f,%.3f,%llu,%llu,%llu,%s\n", a->preset, a->format, a->fps,
+		a->transport, delivery, (unsigned long long)s->frames, (double)s->frames / a->seconds, med, p95, p99,
+		(unsigned long long)s->misses, (unsigned long long)s->dropped, (unsigned long long)s->bad,
+		sustained ? "yes" : "no");
+}
+
+/* The camera module for a preset, at op 40 + 2 * index; 0, or 2 after a message. */
+static int load_camera(const char *preset, const char *format, uint32_t op)
+{
+	char spec[900], err[1024], modpath[600];
+
+	pagegate_path("devices/camera.so", modpath, sizeof(modpath));
+	snprintf(spec, sizeof(spec), "camera-%s=%s,preset=%s,format=%s,op=%u", preset, modpath, preset, format, op);
+	if (!devices_serve(op) && devices_load(spec, err, sizeof(err))) {
+		fprintf(stderr, "pagegate camera: %s\n", err);
+		return 2;
+	}
+	return 0;
 }
 
 int camera_main(int argc, char **argv, const struct vm_config *cfg)
 {
 	static const char *const names[] = { "basic", "extended", "ptcopy" };
-	char transports_arg[128] = "basic,extended,ptcopy", presets_arg[128] = "720p,1080p", dir[512], path[700];
-	const char *transports[MAX_ITEMS], *presets[MAX_ITEMS], *format = "yuyv";
+	char transports_arg[128] = "basic,extended,ptcopy", presets_arg[128] = "720p,1080p", path[700];
+	char deliveries_arg[32] = "copy";
+	const char *transports[MAX_ITEMS], *presets[MAX_ITEMS], *deliveries[MAX_ITEMS], *format = "yuyv";
 	double fps = 60, seconds = 3;
-	struct stream *s = calloc(1, sizeof(*s));
-	int nt, np, rc = 0;
-	FILE *csv;
+	struct stream *s;
+	struct camera_run *run;
+	int nt, np, nd, rc = 0;
+	FILE *streams;
 
-	dataset_default_dir(dir, sizeof(dir), "-camera");
+	run = calloc(1, sizeof(*run));
+	dataset_default_dir(run->dir, sizeof(run->dir), "-camera");
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!v)
-			return usage();
+			return free(run), usage();
 		if (!strcmp(argv[i], "--transport"))
 			snprintf(transports_arg, sizeof(transports_arg), "%s", v);
 		else if (!strcmp(argv[i], "--preset"))
@@ -215,73 +327,86 @@ int camera_main(int argc, char **argv, const struct vm_config *cfg)
 			fps = atof(v);
 		else if (!strcmp(argv[i], "--seconds") && atof(v) > 0 && atof(v) <= 600)
 			seconds = atof(v);
+		else if (!strcmp(argv[i], "--delivery"))
+			snprintf(deliveries_arg, sizeof(deliveries_arg), "%s", v);
 		else if (!strcmp(argv[i], "--out"))
-			snprintf(dir, sizeof(dir), "%s", v);
+			snprintf(run->dir, sizeof(run->dir), "%s", v);
 		else
-			return usage();
+			return free(run), usage();
 		i++;
 	}
 	nt = split(transports_arg, transports);
 	np = split(presets_arg, presets);
+	nd = split(deliveries_arg, deliveries);
 	for (int t = 0; t < nt; t++)
 		if (!transport_by_name(transports[t]) || (strcmp(transports[t], names[0]) && strcmp(transports[t], names[1]) &&
 							   strcmp(transports[t], names[2])))
-			return usage();
+			return free(run), usage();
+	for (int d = 0; d < nd; d++)
+		if (strcmp(deliveries[d], "copy") && strcmp(deliveries[d], "iov"))
+			return free(run), usage();
 	rc = kvm_check_environment();
-	if (rc || dataset_mkdirs(dir)) {
-		free(s);
+	if (rc || dataset_mkdirs(run->dir)) {
+		free(run);
 		return rc ? rc : 2;
 	}
-	snprintf(path, sizeof(path), "%s/frames.csv", dir);
-	csv = fopen(path, "w");
-	fprintf(csv, "preset,format,fps,transport,frame,latency_us\n");
+	pagegate_command_line(run->cmdline, sizeof(run->cmdline));
+	run->info = (struct run_info){ .command_line = run->cmdline, .backend = kvm_backend_module(),
+				       .guest_ram = cfg->mem_bytes };
+	run->reps = (int)(fps * seconds);
+	for (int p = 0; p < np; p++)
+		for (int t = 0; t < nt; t++)
+			for (int d = 0; d < nd; d++)
+				add_config(run, transports[t], frame_bytes(presets[p], format), !strcmp(deliveries[d], "iov"), cfg);
+	snprintf(path, sizeof(path), "%s/streams.csv", run->dir);
+	streams = fopen(path, "w");
+	if (!streams) {
+		free(run);
+		return 2;
+	}
+	fprintf(streams, "preset,format,fps,transport,delivery,frames,fps_achieved,median_ms,p95_ms,p99_ms,misses,"
+			 "dropped,bad,sustained\n");
 	printf("camera, %s %.0f fps, %.0f s per stream; sustained = every due frame delivered before the next\n", format,
 	       fps, seconds);
-	printf("%-8s %-10s %9s %10s %10s %10s %8s %8s %6s %s\n", "preset", "transport", "fps", "median ms", "p95 ms",
-	       "p99 ms", "misses", "dropped", "bad", "sustained");
-	for (int p = 0; p < np; p++) {
-		char spec[900], err[1024], modpath[600], cdf[700], out[700], title[128];
+	printf("%-8s %-10s %-8s %9s %10s %10s %10s %8s %8s %6s %s\n", "preset", "transport", "delivery", "fps",
+	       "median ms", "p95 ms", "p99 ms", "misses", "dropped", "bad", "sustained");
+	s = calloc(1, sizeof(*s));
+	for (int p = 0; p < np && !(rc & 2); p++) {
+		char cdf[700], out[700], title[128];
 		uint32_t op = 40 + 2 * (uint32_t)p;
-		uint64_t pixels = !strcmp(presets[p], "720p") ? 1280 * 720 : !strcmp(presets[p], "2160p") ? 3840 * 2160
-													     : 1920 * 1080;
 		FILE *data;
 
-		pagegate_path("devices/camera.so", modpath, sizeof(modpath));
-		snprintf(spec, sizeof(spec), "camera-%s=%s,preset=%s,format=%s,op=%u", presets[p], modpath, presets[p], format,
-			 op);
-		if (!devices_serve(op) && devices_load(spec, err, sizeof(err))) {
-			fprintf(stderr, "pagegate camera: %s\n", err);
-			rc = 2;
+		rc |= load_camera(presets[p], format, op);
+		if (rc & 2)
 			break;
-		}
-		snprintf(cdf, sizeof(cdf), "%s/figures/camera-%s.dat", dir, presets[p]);
-		snprintf(out, sizeof(out), "%s/figures", dir);
+		snprintf(out, sizeof(out), "%s/figures", run->dir);
 		dataset_mkdirs(out);
+		snprintf(cdf, sizeof(cdf), "%s/figures/camera-%s.dat", run->dir, presets[p]);
 		data = fopen(cdf, "w");
-		for (int t = 0; t < nt; t++) {
-			struct run_args a = { presets[p], format, transports[t], transport_by_name(transports[t])->id, op, fps,
-					      seconds, 32 + pixels * (!strcmp(format, "nv12") ? 3 : 4) / 2 };
-			bool sustained;
+		for (int t = 0; t < nt; t++)
+			for (int d = 0; d < nd; d++) {
+				struct run_args a = { presets[p], format, transports[t], transport_by_name(transports[t])->id,
+						      op, fps, seconds, frame_bytes(presets[p], format),
+						      !strcmp(deliveries[d], "iov"), (size_t)((p * nt + t) * nd + d) };
+				char name[64];
 
-			rc |= run_stream(cfg, &a, s, csv);
-			sustained = !s->dropped && !s->misses && !s->bad && s->frames > 0;
-			printf("%-8s %-10s %9.1f %10.2f %10.2f %10.2f %8llu %8llu %6llu %s\n", presets[p], transports[t],
-			       (double)s->frames / seconds, s->frames ? stats_median(s->latency_ns, s->frames) / 1e6 : 0,
-			       s->frames ? stats_percentile(s->latency_ns, s->frames, 95) / 1e6 : 0,
-			       s->frames ? stats_percentile(s->latency_ns, s->frames, 99) / 1e6 : 0,
-			       (unsigned long long)s->misses, (unsigned long long)s->dropped, (unsigned long long)s->bad,
-			       sustained ? "yes" : "no");
-			rc |= s->bad ? 1 : 0;
-			write_cdf(data, transports[t], s);
-		}
+				rc |= run_stream(cfg, &a, s, run);
+				report_stream(&a, s, streams);
+				rc |= s->bad ? 1 : 0;
+				snprintf(name, sizeof(name), "%s (%s)", transports[t], deliveries[d]);
+				write_cdf(data, name, s);
+			}
 		fclose(data);
-		snprintf(out, sizeof(out), "%s/figures/camera-%s", dir, presets[p]);
+		snprintf(out, sizeof(out), "%s/figures/camera-%s", run->dir, presets[p]);
 		snprintf(title, sizeof(title), "title='camera %s %s %.0f fps: frame ready -> in the guest'", presets[p], format,
 			 fps);
 		rc |= plot_render("camera", cdf, title, out);
 	}
-	fclose(csv);
-	printf("frames: %s/frames.csv, figures: %s/figures\n", dir, dir);
+	fclose(streams);
+	if (run->ds && dataset_close(run->ds, rc ? "interrupted" : "complete"))
+		rc |= 1;
+	printf("dataset: %s (streams.csv, results.csv, summary.csv, meta.json, figures/)\n", run->dir);
 	free(s);
+	free(run);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include "../transports/transport.h"
 #include "dataset.h"
 #include "git.h"
 #include "stats.h"
@@ -22,6 +23,8 @@
 #define PG_VERSION "0.3.0"
 
 const char *const stage_names[NR_STAGES] = { "exit", "translate", "fault", "copy", "handler", "entry" };
+const char *const dataset_facet_cols[DATASET_NFACETS] = { "direction", "fault",  "page_size", "frames",
+							  "offset",    "timing", "delivery",  "window" };
 
 struct dataset {
 	char dir[512];
@@ -37,9 +40,37 @@ struct dataset {
 };
 
 static const char results_header[] =
-	"config_id,label,transport,translate,direction,fault,page_size,frames,offset,bytes,timing,rep,status,"
-	"total_ns,mbps,doorbells,pages_translated,faults,exit_ns,translate_ns,fault_ns,copy_ns,handler_ns,"
+	"config_id,label,transport,translate,direction,fault,page_size,frames,offset,bytes,timing,delivery,window,"
+	"rep,status,total_ns,mbps,doorbells,pages_translated,faults,bytes_copied,exit_ns,translate_ns,fault_ns,copy_ns,handler_ns,"
 	"entry_ns,guest_ns,bound_ns,pct_of_bound\n";
+
+void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz)
+{
+	double ns_per_tick = 1e6 / (double)tsc_khz, stages = 0;
+	const uint64_t *ticks = &t->exit; /* exit .. entry, in struct order */
+
+	for (int st = 0; st < NR_STAGES; st++) {
+		s->stage_ns[st] = (double)ticks[st] * ns_per_tick;
+		stages += s->stage_ns[st];
+	}
+	s->guest_ns = s->total_ns - stages;
+	s->doorbells = t->doorbells;
+	s->pages = t->pages;
+	s->faults = t->faults;
+	s->copied = t->copied;
+}
+
+void pagegate_command_line(char *out, size_t cap)
+{
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	size_t n = f ? fread(out, 1, cap - 1, f) : 0;
+
+	for (size_t i = 0; i + 1 < n; i++)
+		out[i] = out[i] ? out[i] : ' ';
+	out[n] = 0;
+	if (f)
+		fclose(f);
+}
 
 const char *pagegate_revision(void)
 {
@@ -157,9 +188,10 @@ static int commit_file(const struct dataset *ds, const char *name, FILE *f)
 
 static void config_fields(char *out, size_t cap, size_t id, const struct config *c)
 {
-	snprintf(out, cap, "%zu,%s,%s,%s,%s,%s,%s,%s,%llu,%llu,%s", id, c->label, c->transport, c->translate,
+	snprintf(out, cap, "%zu,%s,%s,%s,%s,%s,%s,%s,%llu,%llu,%s,%s,%s", id, c->label, c->transport, c->translate,
 		 c->direction, c->cold ? "cold" : "warm", page_size_name(c->page_shift), frames_name(c->frame_policy),
-		 (unsigned long long)c->offset, (unsigned long long)c->bytes, c->timing_off ? "off" : "on");
+		 (unsigned long long)c->offset, (unsigned long long)c->bytes, c->timing_off ? "off" : "on",
+		 c->iov ? "iov" : "copy", c->through_device ? "device" : "transfer");
 }
 
 static void json_str(FILE *f, const char *key, const char *value, bool last)
@@ -246,7 +278,7 @@ static int write_meta(const struct dataset *ds, const char *status)
 	json_str(f, "pinning", in->pin_map, false);
 	json_str(f, "hwloc_api_version", in->hwloc_version, false);
 	package_version("liburing2", num, sizeof(num));
-	json_str(f, "liburing_version", num, false); /* not linked yet: devices will use it */
+	json_str(f, "liburing_version", num, false); /* the file devices' io_uring */
 	package_version("libbenchmark1debian", num, sizeof(num));
 	json_str(f, "google_benchmark_version", num, false);
 	json_str(f, "compiler", __VERSION__, false);
@@ -288,7 +320,7 @@ struct dataset *dataset_create(const char *dir, const struct config *configs, si
 	return ds;
 }
 
-enum metric { M_MBPS, M_TOTAL, M_STAGE0, M_GUEST = M_STAGE0 + NR_STAGES, M_DOORBELLS, M_PAGES, M_FAULTS, M_PCT };
+enum metric { M_MBPS, M_TOTAL, M_STAGE0, M_GUEST = M_STAGE0 + NR_STAGES, M_DOORBELLS, M_PAGES, M_FAULTS, M_COPIED, M_PCT };
 
 static double metric(const struct sample *s, int m)
 {
@@ -305,6 +337,8 @@ static double metric(const struct sample *s, int m)
 		return (double)s->pages;
 	case M_FAULTS:
 		return (double)s->faults;
+	case M_COPIED:
+		return (double)s->copied;
 	case M_PCT:
 		return s->pct_of_bound;
 	default:
@@ -324,22 +358,23 @@ static int write_summary(const struct dataset *ds)
 {
 	FILE *f = open_tmp(ds, "summary.csv");
 	double *v = malloc((ds->nsamples + 1) * sizeof(*v));
+	const struct sample **ok = malloc((ds->nsamples + 1) * sizeof(*ok));
 
 	if (!f) {
 		free(v);
+		free(ok);
 		return -1;
 	}
-	fprintf(f, "config_id,label,transport,translate,direction,fault,page_size,frames,offset,bytes,timing,n,"
-		   "median_mbps,p5_mbps,p95_mbps,min_mbps,max_mbps,cv,median_total_ns,median_exit_ns,"
+	fprintf(f, "config_id,label,transport,translate,direction,fault,page_size,frames,offset,bytes,timing,delivery,"
+		   "window,n,median_mbps,p5_mbps,p95_mbps,min_mbps,max_mbps,cv,median_total_ns,median_exit_ns,"
 		   "median_translate_ns,median_fault_ns,median_copy_ns,median_handler_ns,median_entry_ns,"
-		   "median_guest_ns,median_doorbells,median_pages_translated,median_faults,bound_ns,"
-		   "median_pct_of_bound\n");
+		   "median_guest_ns,median_doorbells,median_pages_translated,median_faults,median_bytes_copied,"
+		   "bound_ns,median_pct_of_bound\n");
 	for (size_t c = 0; c < ds->nconfigs; c++) {
-		const struct sample *ok[1000];
 		size_t n = 0;
 		char fields[256];
 
-		for (size_t i = 0; i < ds->nsamples && n < 1000; i++)
+		for (size_t i = 0; i < ds->nsamples; i++)
 			if (ds->samples[i].config == c && ds->samples[i].status == 0)
 				ok[n++] = &ds->samples[i];
 		if (!n)
@@ -350,11 +385,12 @@ static int write_summary(const struct dataset *ds)
 			stats_percentile(v, n, 95), stats_min(v, n), stats_max(v, n));
 		column(v, ok, n, M_TOTAL);
 		fprintf(f, ",%.5f,%.0f", stats_cv(v, n), stats_median(v, n));
-		for (int m = M_STAGE0; m <= M_FAULTS; m++)
+		for (int m = M_STAGE0; m <= M_COPIED; m++)
 			fprintf(f, ",%.0f", stats_median(column(v, ok, n, m), n));
 		fprintf(f, ",%.0f,%.2f\n", ok[0]->bound_ns, stats_median(column(v, ok, n, M_PCT), n));
 	}
 	free(v);
+	free(ok);
 	return commit_file(ds, "summary.csv", f);
 }
 
@@ -364,9 +400,10 @@ int dataset_add(struct dataset *ds, const struct sample *s)
 	int n;
 
 	config_fields(fields, sizeof(fields), s->config, &ds->configs[s->config]);
-	n = snprintf(row, sizeof(row), "%s,%d,%llu,%.0f,%.3f,%llu,%llu,%llu,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f\n",
+	n = snprintf(row, sizeof(row), "%s,%d,%llu,%.0f,%.3f,%llu,%llu,%llu,%llu,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f\n",
 		     fields, s->rep, (unsigned long long)s->status, s->total_ns, s->mbps,
 		     (unsigned long long)s->doorbells, (unsigned long long)s->pages, (unsigned long long)s->faults,
+		     (unsigned long long)s->copied,
 		     s->stage_ns[0], s->stage_ns[1], s->stage_ns[2], s->stage_ns[3], s->stage_ns[4], s->stage_ns[5],
 		     s->guest_ns, s->bound_ns, s->pct_of_bound);
 	if (write(ds->results_fd, row, (size_t)n) != n)

@@ -12,10 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DATASET_SCHEMA_VERSION 1
+#define DATASET_SCHEMA_VERSION 2
 #define NR_STAGES 6
 
 extern const char *const stage_names[NR_STAGES]; /* exit translate fault copy handler entry */
+/* The columns whose values make a facet of a run (a table, a figure): all but the row
+ * label and the size. */
+#define DATASET_NFACETS 8
+extern const char *const dataset_facet_cols[DATASET_NFACETS];
 
 /* One cell of a sweep. */
 struct config {
@@ -31,6 +35,8 @@ struct config {
 	unsigned frame_policy;
 	uint64_t offset, bytes;
 	bool timing_off;
+	bool iov;               /* delivery: iov (guest segments) or copy (host buffers) */
+	bool through_device;    /* window: the timed part includes the EXECUTE */
 	uint64_t max_per_doorbell; /* for the bound */
 };
 
@@ -40,7 +46,7 @@ struct sample {
 	int rep;
 	uint64_t status;
 	double total_ns, mbps;
-	uint64_t doorbells, pages, faults;
+	uint64_t doorbells, pages, faults, copied;
 	double stage_ns[NR_STAGES];
 	double guest_ns; /* total minus the host stages: guest library and unattributed time */
 	double bound_ns, pct_of_bound;
@@ -74,6 +80,13 @@ struct dataset *dataset_create(const char *dir, const struct config *configs, si
 int dataset_add(struct dataset *ds, const struct sample *s);
 /* Final summary.csv and meta.json with status "complete" or "interrupted". */
 int dataset_close(struct dataset *ds, const char *status);
+
+struct stage_times;
+/* The host's stage times and counts of a sample (ticks at tsc_khz), and guest_ns =
+ * total_ns (set before) minus the stages. */
+void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz);
+/* This process's command line, arguments separated by spaces. */
+void pagegate_command_line(char *out, size_t cap);
 
 /* The fastest a transfer could be with these costs: one round trip per doorbell the
  * transport needs at least, plus copying every byte once at the memcpy speed measured at

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "csv.h"
+#include "dataset.h"
 #include "model.h"
 
 #define K_MAX 8
@@ -93,15 +94,13 @@ static double dot(const double *c, const double *x)
 	return s;
 }
 
-static const char *const key_cols[] = { "label", "direction", "fault", "page_size", "frames", "offset", "timing" };
-
+/* The row label and its facet: the rows a fit is made over differ only in size. */
 static void row_key(const struct csv *t, size_t r, char *out, size_t cap)
 {
-	size_t len = 0;
+	size_t len = (size_t)snprintf(out, cap, "%s", csv_get(t, r, "label"));
 
-	out[0] = 0;
-	for (size_t i = 0; i < sizeof(key_cols) / sizeof(key_cols[0]) && len < cap; i++)
-		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? " " : "", csv_get(t, r, key_cols[i]));
+	for (size_t i = 0; i < DATASET_NFACETS && len < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, " %s", csv_get(t, r, dataset_facet_cols[i]));
 }
 
 static void fit_group(const struct csv *t, const char *key, struct fit *f)

@@ -1,6 +1,6 @@
 /*
  * Figures and comparisons (see plot.h).  For each facet of a run (direction, fault, page
- * size, frames, offset, timing) the data files are:
+ * size, frames, offset, timing, delivery, window) the data files are:
  *   throughput-<facet>.dat  blocks per row label: bytes, median, p5, p95 MB/s, % of bound
  *   stages-<facet>.dat      one bar per row label and size of 1-4 MiB: stage medians, ms
  *   faults-<dir>-...dat     blocks per row label: bytes, us per absent page (cold - warm)
@@ -19,8 +19,6 @@
 
 #define MAX_ITEMS 64
 
-static const char *const facet_cols[] = { "direction", "fault", "page_size", "frames", "offset", "timing" };
-#define NFACETS (sizeof(facet_cols) / sizeof(facet_cols[0]))
 static const char *const stage_cols[] = { "median_exit_ns", "median_translate_ns", "median_fault_ns",
 					  "median_copy_ns", "median_handler_ns", "median_entry_ns",
 					  "median_guest_ns" };
@@ -29,18 +27,20 @@ static const char *const stage_cols[] = { "median_exit_ns", "median_translate_ns
 /* Rows match on every facet column except `skip` (NULL: none). */
 static bool same_facet(const struct csv *a, size_t ra, const struct csv *b, size_t rb, const char *skip)
 {
-	for (size_t f = 0; f < NFACETS; f++)
-		if ((!skip || strcmp(facet_cols[f], skip)) && strcmp(csv_get(a, ra, facet_cols[f]), csv_get(b, rb, facet_cols[f])))
+	for (size_t f = 0; f < DATASET_NFACETS; f++)
+		if ((!skip || strcmp(dataset_facet_cols[f], skip)) && strcmp(csv_get(a, ra, dataset_facet_cols[f]), csv_get(b, rb, dataset_facet_cols[f])))
 			return false;
 	return true;
 }
 
 static void facet_name(const struct csv *t, size_t r, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s-%s-%s-%s%s%s%s", csv_get(t, r, "direction"), csv_get(t, r, "fault"),
+	snprintf(out, cap, "%s-%s-%s-%s%s%s%s%s%s", csv_get(t, r, "direction"), csv_get(t, r, "fault"),
 		 csv_get(t, r, "page_size"), csv_get(t, r, "frames"), strcmp(csv_get(t, r, "offset"), "0") ? "-off" : "",
 		 strcmp(csv_get(t, r, "offset"), "0") ? csv_get(t, r, "offset") : "",
-		 strcmp(csv_get(t, r, "timing"), "on") ? "-untimed" : "");
+		 strcmp(csv_get(t, r, "timing"), "on") ? "-untimed" : "",
+		 !strcmp(csv_get(t, r, "delivery"), "iov") ? "-iov" : "",
+		 !strcmp(csv_get(t, r, "window"), "device") ? "-device" : "");
 }
 
 static size_t labels_of(const struct csv *t, size_t facet_row, const char **out)

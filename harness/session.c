@@ -1,6 +1,6 @@
 /*
  * Sessions (see session.h): the SYNC hook hands the guest one command at a time (NEXT)
- * and sets the engine's translation method for it; the guest brackets the timed part of
+ * and sets the engine's translation method, timing and delivery for it; the guest brackets the timed part of
  * the transfer (WINDOW_BEGIN / WINDOW_END), so the host's stage times cover exactly what
  * the guest timed; RESULT files the guest's result next to them.
  */
@@ -33,6 +33,7 @@ static uint64_t session_sync(struct vcpu *v, uint64_t tag, void *ctx)
 			return PG_CTL_EFAULT;
 		s->engine.method = s->cmds[s->next].translate == XLATE_WALK ? XLATE_WALK : XLATE_KVM;
 		s->engine.timing = s->timing && !s->cmds[s->next].timing_off;
+		s->engine.delivery = s->cmds[s->next].delivery == DELIVER_IOV ? DELIVER_IOV : DELIVER_COPY;
 		memset(&s->window, 0, sizeof(s->window));
 		s->next++;
 		return 1;

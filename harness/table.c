@@ -1,9 +1,10 @@
 /*
  * The Table 7.1 view of a dataset (see table.h).  For each facet of the run (direction,
- * fault, page size, frame policy, offset, timing) it prints: MB/s per row and size with
+ * fault, page size, frame policy, offset, timing, delivery, window) it prints: MB/s per row and size with
  * the p5-p95 spread, the thesis's rows, the ratios extended(kvm)/basic(kvm),
  * extended(walk)/extended(kvm) and ptcopy/extended(kvm), and the median stage times at
- * the facet's largest size with the percentage of the calibrated bound reached.
+ * the facet's largest size with the percentage of the calibrated bound reached; and for
+ * an iov-delivery facet, each row's throughput over the same row's with copy delivery.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -14,15 +15,20 @@
 
 #define MAX_COLS 32
 
-static const char *const facet_cols[] = { "direction", "fault", "page_size", "frames", "offset", "timing" };
-#define NFACETS (sizeof(facet_cols) / sizeof(facet_cols[0]))
+
+/* Rows a and b are of one facet, but for column `except` (NULL: none). */
+static bool facet_but(const struct csv *t, size_t a, size_t b, const char *except)
+{
+	for (size_t f = 0; f < DATASET_NFACETS; f++)
+		if ((!except || strcmp(dataset_facet_cols[f], except)) &&
+		    strcmp(csv_get(t, a, dataset_facet_cols[f]), csv_get(t, b, dataset_facet_cols[f])))
+			return false;
+	return true;
+}
 
 static bool same_facet(const struct csv *t, size_t a, size_t b)
 {
-	for (size_t f = 0; f < NFACETS; f++)
-		if (strcmp(csv_get(t, a, facet_cols[f]), csv_get(t, b, facet_cols[f])))
-			return false;
-	return true;
+	return facet_but(t, a, b, NULL);
 }
 
 /* Distinct values of a column among the rows of a facet, in order of appearance. */
@@ -194,15 +200,49 @@ static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const
 	}
 }
 
+/* In an iov facet: each row's median MB/s over the same row's with copy delivery. */
+static void print_delivery_ratio(FILE *out, const struct csv *t, size_t facet_row, const char **labels,
+				 size_t nlabels, const char **sizes, size_t nsizes)
+{
+	char name[32];
+
+	fprintf(out, "\niov / copy delivery, median MB/s ratio\n%-16s", "");
+	for (size_t s = 0; s < nsizes; s++) {
+		size_name(sizes[s], name, sizeof(name));
+		fprintf(out, " %10s", name);
+	}
+	fprintf(out, "\n");
+	for (size_t l = 0; l < nlabels; l++) {
+		fprintf(out, "%-16s", labels[l]);
+		for (size_t s = 0; s < nsizes; s++) {
+			long a = find(t, facet_row, labels[l], sizes[s]), b = -1;
+
+			for (size_t r = 0; a >= 0 && r < t->nrows && b < 0; r++)
+				if (!strcmp(csv_get(t, r, "delivery"), "copy") && facet_but(t, r, facet_row, "delivery") &&
+				    !strcmp(csv_get(t, r, "label"), labels[l]) && !strcmp(csv_get(t, r, "bytes"), sizes[s]))
+					b = (long)r;
+			if (b >= 0)
+				fprintf(out, " %9.2fx", csv_num(t, (size_t)a, "median_mbps") / csv_num(t, (size_t)b, "median_mbps"));
+			else
+				fprintf(out, " %10s", "-");
+		}
+		fprintf(out, "\n");
+	}
+}
+
 static void print_facet(FILE *out, const struct csv *t, size_t facet_row)
 {
 	const char *labels[MAX_COLS], *sizes[MAX_COLS], *table_sizes[4];
 	size_t nlabels = distinct(t, facet_row, "label", labels), nsizes = distinct(t, facet_row, "bytes", sizes);
 	size_t ntable = 0;
 
-	fprintf(out, "\n== %s, %s buffer, %s pages, %s frames, offset %s, timing %s  (MB = 10^6 bytes)\n",
+	fprintf(out, "\n== %s, %s buffer, %s pages, %s frames, offset %s, timing %s, %s delivery, timed %s"
+		     "  (MB = 10^6 bytes)\n",
 		csv_get(t, facet_row, "direction"), csv_get(t, facet_row, "fault"), csv_get(t, facet_row, "page_size"),
-		csv_get(t, facet_row, "frames"), csv_get(t, facet_row, "offset"), csv_get(t, facet_row, "timing"));
+		csv_get(t, facet_row, "frames"), csv_get(t, facet_row, "offset"), csv_get(t, facet_row, "timing"),
+		csv_get(t, facet_row, "delivery"), !strcmp(csv_get(t, facet_row, "window"), "device")
+							  ? "through the device"
+							  : "transfer only");
 	for (size_t s = 0; s < nsizes; s++) /* the thesis's columns: 1, 2, 3, 4 MiB */
 		for (int mib = 1; mib <= 4; mib++)
 			if (strtod(sizes[s], NULL) == (double)(mib << 20) && ntable < 4)
@@ -220,6 +260,8 @@ static void print_facet(FILE *out, const struct csv *t, size_t facet_row)
 		print_by_size(out, t, facet_row, labels, nlabels, sizes, nsizes);
 	}
 	print_stages(out, t, facet_row, labels, nlabels, sizes[nsizes - 1]);
+	if (!strcmp(csv_get(t, facet_row, "delivery"), "iov"))
+		print_delivery_ratio(out, t, facet_row, labels, nlabels, sizes, nsizes);
 }
 
 int table_print(const char *dir, FILE *out)

@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <unistd.h>
 #include "../devices/registry.h"
+#include "../harness/csv.h"
 #include "../harness/session.h"
 #include "../transports/basic/basic.h"
 #include "../transports/extended/extended.h"
@@ -20,6 +22,18 @@
 #include "x86.h"
 
 static bool kvm_usable;
+
+static struct csv *read_run_csv(const char *dir, const char *name)
+{
+	char path[600], err[700];
+	struct csv *t;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	t = csv_read(path, err, sizeof(err));
+	if (!t)
+		fail_msg("%s", err);
+	return t;
+}
 
 static int run(char *out, size_t cap, const char *args)
 {
@@ -51,7 +65,7 @@ static void test_broken_modules_are_refused(void **state)
 	snprintf(args, sizeof(args), "--device nosym=%s/test-modules/no_entry.so", b);
 	expect_refused(args, "device nosym: no pg_device_entry() in the module");
 	snprintf(args, sizeof(args), "--device old=%s/test-modules/bad_abi.so", b);
-	expect_refused(args, "device old: ABI version 2, pagegate speaks 1");
+	expect_refused(args, "device old: ABI version 3, pagegate speaks 2");
 	snprintf(args, sizeof(args), "--device twin=%s/test-modules/dup_op.so", b);
 	expect_refused(args, "device twin: operation id 2 is taken by echo");
 	snprintf(args, sizeof(args), "--device sk=%s/devices/skeleton.so,colour=red", b);
@@ -78,8 +92,10 @@ static uint8_t *reserve(struct pg_device_output *out, uint64_t len)
 static void test_module_serves_its_op(void **state)
 {
 	char spec[300], err[512];
-	struct pg_device_output out = { reserve, NULL };
-	const uint8_t in[5] = "abcd";
+	struct pg_device_output out = { reserve, NULL, NULL };
+	uint8_t bytes[65] = "abcdefgh";
+	struct iovec two[2] = { { bytes, 3 }, { bytes + 3, 2 } }, big = { bytes, 65 };
+	struct pg_device_input in = { two, 2, 5 }, too_big = { &big, 1, 65 };
 
 	(void)state;
 	snprintf(spec, sizeof(spec), "copy=%s/devices/skeleton.so,op=17", test_build_dir());
@@ -88,11 +104,64 @@ static void test_module_serves_its_op(void **state)
 		fail_msg("%s", err);
 	assert_true(devices_serve(17));
 	assert_string_equal(devices_name(17), "copy");
-	assert_int_equal(devices_execute(17, in, sizeof(in), &out), 0);
-	assert_memory_equal(reserve(&out, 1), in, sizeof(in));
-	assert_int_equal(devices_execute(17, in, 65, &out), -1); /* output larger than allowed */
-	assert_int_equal(devices_execute(18, in, 1, &out), -2);  /* nobody serves 18 */
+	assert_int_equal(devices_execute(17, &in, &out), 0); /* the two segments, gathered */
+	assert_memory_equal(reserve(&out, 1), "abcde", 5);
+	assert_int_equal(devices_execute(17, &too_big, &out), -1); /* output larger than allowed */
+	assert_int_equal(devices_execute(18, &in, &out), -2);      /* nobody serves 18 */
+	assert_false(devices_can_fill(17));
+	assert_true(devices_can_fill(PG_OP_PATTERN));
 	assert_true(devices_serve(PG_OP_ECHO) && devices_serve(PG_OP_SINK) && devices_serve(PG_OP_PATTERN));
+}
+
+/* Cut buf into segments of pseudo-random lengths from 0 to max (the last takes the rest). */
+static uint32_t cut(uint8_t *buf, uint64_t len, struct iovec *iov, uint32_t cap, uint64_t seed, uint64_t max)
+{
+	uint32_t n = 0;
+
+	for (uint64_t at = 0; at < len; n++) {
+		uint64_t k = n == cap - 1 ? len - at : pg_pattern_word(seed, n) % (max + 1);
+
+		k = k < len - at ? k : len - at;
+		iov[n] = (struct iovec){ buf + at, k };
+		at += k;
+	}
+	return n;
+}
+
+/* The segment helpers every device uses agree with one contiguous buffer: the checksum
+ * (words straddling segments), reads at any offset, fills from parts at any offset. */
+static void test_segment_helpers(void **state)
+{
+	enum { LEN = 10007 };
+	static uint8_t buf[LEN], got[LEN], part_a[100], part_b[LEN - 100];
+	struct iovec iov[4096];
+	const uint8_t *parts[2] = { part_a, part_b };
+	const uint64_t part_len[2] = { sizeof(part_a), sizeof(part_b) };
+
+	(void)state;
+	pg_pattern_fill(buf, 0, LEN, 9);
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		uint64_t len = LEN - seed * 13, from = seed * 7;
+		uint32_t n = cut(buf, len, iov, 4096, seed, seed % 3 ? 13 : 4100);
+		struct pg_device_input in = { iov, n, len };
+
+		assert_int_equal(pg_input_checksum(&in), pg_checksum(PG_CHECKSUM_INIT, buf, len));
+		assert_int_equal(pg_input_read(&in, from, got, len - from), 0);
+		assert_memory_equal(got, buf + from, len - from);
+		assert_int_equal(pg_input_read(&in, from, got, len - from + 1), -1);
+	}
+	memcpy(part_a, buf, sizeof(part_a));
+	memcpy(part_b, buf + sizeof(part_a), sizeof(part_b));
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		uint64_t offset = seed * 97, len = LEN - offset;
+		uint32_t n = cut(got, len, iov, 4096, seed + 100, seed % 2 ? 17 : 5000);
+
+		memset(got, 0, sizeof(got));
+		assert_int_equal(pg_iov_fill_from(iov, n, offset, parts, part_len, 2), 0);
+		assert_memory_equal(got, buf + offset, len);
+		iov[n - 1].iov_len++; /* one byte more than the parts hold */
+		assert_int_equal(pg_iov_fill_from(iov, n, offset, parts, part_len, 2), -1);
+	}
 }
 
 /* The guest calls op 17 (the module loaded above) through every transport. */
@@ -129,7 +198,8 @@ struct file_check {
 	int checked, bad;
 };
 
-/* After each SEND through file-sink: the file must hold exactly the guest's bytes. */
+/* After each SEND through file-sink: the file must hold exactly the guest's bytes; and
+ * the host copied every byte of a transfer (copy delivery) or none (iov). */
 static void check_file(const struct transfer_result *r, size_t index, void *ctx)
 {
 	struct file_check *fc = ctx;
@@ -138,6 +208,7 @@ static void check_file(const struct transfer_result *r, size_t index, void *ctx)
 	size_t n;
 
 	(void)index;
+	fc->bad += r->t.copied != (r->cmd.delivery == DELIVER_IOV ? 0 : r->cmd.bytes); /* zero host copies with iov */
 	if (r->cmd.kind != PG_CMD_SEND)
 		return;
 	buf = malloc(r->cmd.bytes + 1);
@@ -150,8 +221,9 @@ static void check_file(const struct transfer_result *r, size_t index, void *ctx)
 	free(buf);
 }
 
-/* file-sink (op 30) and file-source (op 31) through every transport, odd sizes: the file
- * equals what the guest sent; what the guest receives equals the file. */
+/* file-sink (op 30) and file-source (op 31) through every transport, odd sizes, copy and
+ * iov delivery (writev from / readv into the guest's pages): the file equals what the
+ * guest sent; what the guest receives equals the file. */
 static void test_file_sink_and_source(void **state)
 {
 	static const unsigned ids[] = { BASIC_ID, EXTENDED_ID, PTCOPY_ID };
@@ -159,8 +231,8 @@ static void test_file_sink_and_source(void **state)
 	struct vm_config cfg = { .mem_bytes = 512ull << 20, .guest_path = test_guest_path(), .quiet = true };
 	struct file_check fc = { 0 };
 	struct session_options opt = { .timing = true, .on_result = check_file, .ctx = &fc };
-	struct pg_cmd cmds[24];
-	struct transfer_result res[24];
+	struct pg_cmd cmds[48];
+	struct transfer_result res[48];
 	char spec[700], err[800], source[300], why[1200];
 	uint8_t *pattern = malloc(9 << 20);
 	FILE *f;
@@ -184,56 +256,66 @@ static void test_file_sink_and_source(void **state)
 	if (devices_serve(31) == false && devices_load(spec, err, sizeof(err)))
 		fail_msg("%s", err);
 	cfg.params.buf_page_shift = PAGE_SHIFT_4K;
-	for (int t = 0; t < 3; t++)
-		for (int s = 0; s < 4; s++) {
-			cmds[n++] = (struct pg_cmd){ .kind = PG_CMD_SEND, .transport = ids[t], .bytes = sizes[s],
-						     .offset = 5, .page_shift = PAGE_SHIFT_4K, .frame_policy = 1, .op = 30,
-						     .data_seed = 100 + (uint64_t)n };
-			cmds[n++] = (struct pg_cmd){ .kind = PG_CMD_RECV, .transport = ids[t], .bytes = sizes[s],
-						     .offset = 9, .page_shift = PAGE_SHIFT_4K, .frame_policy = 1, .op = 31,
-						     .data_seed = 0 /* = the file offset */ };
-		}
+	for (unsigned d = DELIVER_COPY; d <= DELIVER_IOV; d++)
+		for (int t = 0; t < 3; t++)
+			for (int s = 0; s < 4; s++) {
+				cmds[n++] = (struct pg_cmd){ .kind = PG_CMD_SEND, .transport = ids[t], .bytes = sizes[s],
+							     .offset = 5, .page_shift = PAGE_SHIFT_4K, .frame_policy = 1,
+							     .op = 30, .delivery = d, .data_seed = 100 + (uint64_t)n };
+				cmds[n++] = (struct pg_cmd){ .kind = PG_CMD_RECV, .transport = ids[t], .bytes = sizes[s],
+							     .offset = 9, .page_shift = PAGE_SHIFT_4K, .frame_policy = 1,
+							     .op = 31, .delivery = d, .data_seed = 0 /* = the file offset */ };
+			}
 	if (session_run(&cfg, &opt, cmds, (size_t)n, res, why, sizeof(why), NULL, NULL) != VM_DONE)
 		fail_msg("%s", why);
 	for (int i = 0; i < n; i++)
 		if (!res[i].done || res[i].guest.status != PG_DB_OK)
-			fail_msg("transfer %d (%s, transport %u, %llu bytes): status %llu", i,
+			fail_msg("transfer %d (%s, transport %u, %llu bytes, %s delivery): status %llu", i,
 				 cmds[i].kind == PG_CMD_SEND ? "file-sink" : "file-source", cmds[i].transport,
-				 (unsigned long long)cmds[i].bytes, (unsigned long long)res[i].guest.status);
-	assert_int_equal(fc.checked, 12);
+				 (unsigned long long)cmds[i].bytes, cmds[i].delivery ? "iov" : "copy",
+				 (unsigned long long)res[i].guest.status);
+	assert_int_equal(fc.checked, 24);
 	assert_int_equal(fc.bad, 0);
 }
 
-/* A short camera run: every frame's checksum right (the command fails otherwise), frames
- * in frames.csv, the latency CDF drawn. */
+/* A short camera run, copy and iov delivery: every frame's checksum right (the command
+ * fails otherwise), every frame a row of the bench-format dataset with status 0, one
+ * summary row and one streams.csv line per stream, the latency CDF drawn. */
 static void test_camera_scenario(void **state)
 {
-	char cmd[700], out[4096], path[600];
-	size_t n;
-	FILE *p;
+	char cmd[1200], out[4096], dir[300];
+	struct csv *rows, *summary, *streams;
 	int rc;
 
 	(void)state;
 	if (!kvm_usable)
 		skip();
+	snprintf(dir, sizeof(dir), "%s/test-camera", test_build_dir());
 	snprintf(cmd, sizeof(cmd),
-		 "rm -rf %s/test-camera && %s/pagegate --mem 256M camera --transport basic,ptcopy --preset 720p --fps 30 "
-		 "--seconds 1 --out %s/test-camera", test_build_dir(), test_build_dir(), test_build_dir());
+		 "rm -rf %s && %s/pagegate --mem 256M camera --transport basic,ptcopy --delivery copy,iov --preset 720p "
+		 "--fps 30 --seconds 1 --out %s", dir, test_build_dir(), dir);
 	rc = test_capture(cmd, out, sizeof(out));
-	if (rc != 0 || !strstr(out, "720p     basic") || !strstr(out, "720p     ptcopy"))
+	if (rc != 0 || !strstr(out, "720p     basic      copy") || !strstr(out, "720p     ptcopy     iov"))
 		fail_msg("camera run failed (%d): %s", rc, out);
-	snprintf(path, sizeof(path), "%s/test-camera/frames.csv", test_build_dir());
-	p = fopen(path, "r");
-	assert_non_null(p);
-	n = 0;
-	while (fgets(cmd, sizeof(cmd), p))
-		n++;
-	fclose(p);
-	assert_true(n > 40); /* two streams of ~30 frames, and the header */
-	snprintf(path, sizeof(path), "%s/test-camera/figures/camera-720p.png", test_build_dir());
-	p = fopen(path, "rb");
-	assert_non_null(p);
-	fclose(p);
+	rows = read_run_csv(dir, "results.csv");
+	summary = read_run_csv(dir, "summary.csv");
+	streams = read_run_csv(dir, "streams.csv");
+	assert_true(rows->nrows > 4 * 20); /* four streams of ~30 frames */
+	for (size_t r = 0; r < rows->nrows; r++) {
+		assert_string_equal(csv_get(rows, r, "status"), "0");
+		assert_string_equal(csv_get(rows, r, "direction"), "camera");
+		assert_true(csv_num(rows, r, "bytes") == 32 + 1280 * 720 * 2);
+		assert_true(csv_num(rows, r, "doorbells") >= 3); /* the request, EXECUTE, RECEIVE */
+	}
+	assert_int_equal(summary->nrows, 4);
+	assert_int_equal(streams->nrows, 4);
+	csv_free(rows);
+	csv_free(summary);
+	csv_free(streams);
+	snprintf(cmd, sizeof(cmd), "%s/meta.json", dir);
+	assert_int_equal(access(cmd, R_OK), 0);
+	snprintf(cmd, sizeof(cmd), "%s/figures/camera-720p.png", dir);
+	assert_int_equal(access(cmd, R_OK), 0);
 }
 
 static int setup(void **state)
@@ -248,6 +330,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_broken_modules_are_refused),
 		cmocka_unit_test(test_module_serves_its_op),
+		cmocka_unit_test(test_segment_helpers),
 		cmocka_unit_test(test_guest_transfers_through_a_module),
 		cmocka_unit_test(test_file_sink_and_source),
 		cmocka_unit_test(test_camera_scenario),

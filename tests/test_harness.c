@@ -141,11 +141,11 @@ static void test_compare_flags_the_changed_config(void **state)
 
 static const char *const results_columns[] = {
 	"config_id", "label", "transport", "translate", "direction", "fault", "page_size", "frames", "offset",
-	"bytes", "timing", "rep", "status", "total_ns", "mbps", "doorbells", "pages_translated", "faults",
-	"exit_ns", "translate_ns", "fault_ns", "copy_ns", "handler_ns", "entry_ns", "guest_ns", "bound_ns",
+	"bytes", "timing", "delivery", "window", "rep", "status", "total_ns", "mbps", "doorbells",
+	"pages_translated", "faults", "bytes_copied", "exit_ns", "translate_ns", "fault_ns", "copy_ns", "handler_ns", "entry_ns", "guest_ns", "bound_ns",
 	"pct_of_bound",
 };
-static const char *const numeric_columns[] = { "total_ns", "mbps", "bound_ns", "pct_of_bound", "copy_ns" };
+static const char *const numeric_columns[] = { "total_ns", "mbps", "bound_ns", "pct_of_bound", "copy_ns", "bytes_copied" };
 static const char *const meta_keys[] = {
 	"schema_version", "status", "pagegate_version", "git_sha", "git_dirty", "command_line", "started_utc",
 	"host_name", "kernel", "cpu_model", "tsc_khz", "kvm_backend", "kvm_api_version", "kvm_capabilities_used",
@@ -191,14 +191,14 @@ static void test_dataset_schema(void **state)
 	snprintf(dir, sizeof(dir), "%s/schema", tmp);
 	run(out, sizeof(out), "rm -rf %s", dir);
 	rc = run(out, sizeof(out), "%s/pagegate --mem 256M bench --quiet --sizes 4K,8K --reps 2 --transport basic,ptcopy "
-		 "--fault warm,cold --out %s", test_build_dir(), dir);
+		 "--fault warm,cold --delivery copy,iov --out %s", test_build_dir(), dir);
 	if (rc)
 		fail_msg("bench exited %d: %s", rc, out);
 	res = read_csv(dir, "results.csv");
 	assert_int_equal(res->ncols, sizeof(results_columns) / sizeof(results_columns[0]));
 	for (size_t c = 0; c < res->ncols; c++)
 		assert_string_equal(res->names[c], results_columns[c]);
-	assert_int_equal(res->nrows, 2 * 2 * 2 * 2); /* rows x faults x sizes x reps */
+	assert_int_equal(res->nrows, 2 * 2 * 2 * 2 * 2); /* rows x faults x deliveries x sizes x reps */
 	for (size_t r = 0; r < res->nrows; r++) {
 		assert_string_equal(csv_get(res, r, "status"), "0");
 		for (size_t c = 0; c < sizeof(numeric_columns) / sizeof(numeric_columns[0]); c++) {
@@ -210,11 +210,15 @@ static void test_dataset_schema(void **state)
 					 csv_get(res, r, numeric_columns[c]));
 		}
 		assert_true(csv_num(res, r, "mbps") > 0);
+		assert_string_equal(csv_get(res, r, "window"), "device"); /* the default when iov is measured */
+		/* a send's input: every byte copied by the host, or none with iov delivery */
+		assert_true(csv_num(res, r, "bytes_copied") ==
+			    (strcmp(csv_get(res, r, "delivery"), "iov") ? csv_num(res, r, "bytes") : 0));
 		assert_true(strtoull(csv_get(res, r, "faults"), NULL, 10) ==
 			    (strcmp(csv_get(res, r, "fault"), "cold") ? 0 : csv_num(res, r, "bytes") / 4096));
 	}
 	sum = read_csv(dir, "summary.csv");
-	assert_int_equal(sum->nrows, 8);
+	assert_int_equal(sum->nrows, 16);
 	for (size_t r = 0; r < sum->nrows; r++) {
 		assert_string_equal(csv_get(sum, r, "n"), "2");
 		assert_true(csv_num(sum, r, "p5_mbps") <= csv_num(sum, r, "median_mbps"));
@@ -230,10 +234,13 @@ static void test_dataset_schema(void **state)
 			fail_msg("meta.json lacks %s", key);
 	}
 	assert_non_null(strstr(meta, "\"status\": \"complete\""));
-	assert_non_null(strstr(meta, "\"schema_version\": 1,"));
+	assert_non_null(strstr(meta, "\"schema_version\": 2,"));
 	free(meta);
 	csv_free(res);
 	csv_free(sum);
+	rc = run(out, sizeof(out), "%s/pagegate table %s", test_build_dir(), dir);
+	if (rc || !strstr(out, "iov / copy delivery, median MB/s ratio") || !strstr(out, "copy delivery, timed through"))
+		fail_msg("table (%d) lacks the delivery sections: %s", rc, out);
 }
 
 static pid_t start_sweep(const char *dir)

@@ -1,12 +1,12 @@
 /*
  * Every transport moves data byte for byte, on real KVM: sizes 1, 4095, 4096, 4097,
  * 1 MiB, 4 MiB, 4 MiB + 1 and 9 MiB (page-aligned and not), for send, receive and call,
- * both translation methods, cold and warm buffers, 4 KiB and 2 MiB pages, contiguous and
- * scattered frames.  The guest checks every byte (pattern, echo) or compares checksums
+ * both translation methods, cold and warm buffers, copy and iov delivery, 4 KiB and 2 MiB
+ * pages, contiguous and scattered frames.  The guest checks every byte (pattern, echo) or compares checksums
  * with the host's sink; the test checks fault counts against the pages that were absent
  * and that the host's stage times add up to no more than the guest's total.  The hostile
  * guest's attacks get their error statuses and the VMM keeps serving byte-exact
- * transfers, with either translation method.  Skipped without KVM.
+ * transfers, with either translation method and either delivery.  Skipped without KVM.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,10 +48,12 @@ static void describe(const struct pg_cmd *c, char *out, size_t cap)
 {
 	static const char *const kind_names[] = { "?", "send", "recv", "call" };
 
-	snprintf(out, cap, "transport %u %s %llu bytes at offset %llu, %s, %s pages, %s frames, translate %s",
+	snprintf(out, cap,
+		 "transport %u %s %llu bytes at offset %llu, %s, %s pages, %s frames, translate %s, %s delivery%s",
 		 c->transport, kind_names[c->kind], (unsigned long long)c->bytes, (unsigned long long)c->offset,
 		 c->cold ? "cold" : "warm", c->page_shift == PAGE_SHIFT_4K ? "4 KiB" : "2 MiB",
-		 c->frame_policy ? "scattered" : "contiguous", c->translate ? "walk" : "kvm");
+		 c->frame_policy ? "scattered" : "contiguous", c->translate ? "walk" : "kvm",
+		 c->delivery == DELIVER_IOV ? "iov" : "copy", c->through_device ? ", timed through the device" : "");
 }
 
 static size_t build_matrix(struct pg_cmd *cmds, unsigned shift, unsigned policy)
@@ -62,13 +64,15 @@ static size_t build_matrix(struct pg_cmd *cmds, unsigned shift, unsigned policy)
 		for (unsigned xl = 0; xl < (transport_ids[t] == PTCOPY_ID ? 1u : 2u); xl++)
 			for (size_t k = 0; k < 3; k++)
 				for (unsigned cold = 0; cold < 2; cold++)
-					for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
-						cmds[n++] = (struct pg_cmd){
-							.kind = kinds[k], .transport = transport_ids[t],
-							.bytes = sizes[s], .offset = s % 2 ? 0 : 0x7b,
-							.cold = cold, .page_shift = shift, .frame_policy = policy,
-							.translate = xl, .frame_seed = 3 + s, .data_seed = n,
-						};
+					for (unsigned d = DELIVER_COPY; d <= DELIVER_IOV; d++)
+						for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+							cmds[n++] = (struct pg_cmd){
+								.kind = kinds[k], .transport = transport_ids[t],
+								.bytes = sizes[s], .offset = s % 2 ? 0 : 0x7b,
+								.cold = cold, .page_shift = shift, .frame_policy = policy,
+								.translate = xl, .delivery = d, .through_device = (s + d) % 2,
+								.frame_seed = 3 + s, .data_seed = n,
+							};
 	return n;
 }
 
@@ -76,6 +80,9 @@ static void check_result(const struct transfer_result *r)
 {
 	const struct pg_cmd *c = &r->cmd;
 	uint64_t expect_faults = c->cold ? spanned_pages(c) : 0;
+	/* iov delivery copies only echo's output (its input is gathered by the device) */
+	uint64_t expect_copied = c->delivery == DELIVER_IOV ? (c->kind == PG_CMD_CALL ? c->bytes : 0)
+							     : c->bytes * (c->kind == PG_CMD_CALL ? 2 : 1);
 	const struct stage_times *t = &r->t;
 	uint64_t stages = t->exit + t->translate + t->fault + t->copy + t->handler + t->entry;
 	char what[256];
@@ -94,6 +101,9 @@ static void check_result(const struct transfer_result *r)
 		fail_msg("%s: %llu guest faults, %llu injected, %llu pages were absent", what,
 			 (unsigned long long)r->guest.faults, (unsigned long long)t->faults,
 			 (unsigned long long)expect_faults);
+	if (t->copied != expect_copied)
+		fail_msg("%s: the host copied %llu bytes, expected %llu", what, (unsigned long long)t->copied,
+			 (unsigned long long)expect_copied);
 	if (stages > r->guest.guest_ticks)
 		fail_msg("%s: stages sum to %llu ticks, more than the guest's total %llu", what,
 			 (unsigned long long)stages, (unsigned long long)r->guest.guest_ticks);
@@ -141,9 +151,9 @@ static void test_2m_scattered(void **state)
 	run_matrix(PAGE_SHIFT_2M, PG_FRAMES_SCATTERED);
 }
 
-/* Boot the hostile guest with this translation method; every attack must be answered as
- * it expects, and the transfers afterwards must be byte-exact. */
-static void run_hostile(enum translate_method method)
+/* Boot the hostile guest with this translation method and delivery; every attack must be
+ * answered as it expects, and the transfers afterwards must be byte-exact. */
+static void run_hostile(enum translate_method method, enum delivery delivery)
 {
 	struct vm_config cfg = config();
 	struct engine e;
@@ -158,6 +168,7 @@ static void run_hostile(enum translate_method method)
 	vm = vm_create(&cfg);
 	engine_init(&e, vm);
 	e.method = method;
+	e.delivery = delivery;
 	vm_run(vm);
 	vm_describe_outcome(vm, outcome, sizeof(outcome));
 	if (vm->outcome != VM_DONE || vm->done_status || vm->checks_failed)
@@ -171,13 +182,19 @@ static void run_hostile(enum translate_method method)
 static void test_hostile_guest_kvm_translate(void **state)
 {
 	(void)state;
-	run_hostile(XLATE_KVM);
+	run_hostile(XLATE_KVM, DELIVER_COPY);
 }
 
 static void test_hostile_guest_walk(void **state)
 {
 	(void)state;
-	run_hostile(XLATE_WALK);
+	run_hostile(XLATE_WALK, DELIVER_COPY);
+}
+
+static void test_hostile_guest_walk_iov(void **state)
+{
+	(void)state;
+	run_hostile(XLATE_WALK, DELIVER_IOV);
 }
 
 static void test_timing_can_be_switched_off(void **state)
@@ -212,6 +229,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostile_guest_kvm_translate),
 		cmocka_unit_test(test_hostile_guest_walk),
+		cmocka_unit_test(test_hostile_guest_walk_iov),
 		cmocka_unit_test(test_timing_can_be_switched_off),
 		cmocka_unit_test(test_4k_contiguous),
 		cmocka_unit_test(test_4k_scattered),

@@ -2,10 +2,13 @@
  * The transport engine (see transport.h): one doorbell handler for every transport's
  * port.  It decodes the registers, keeps each operation's state (input being sent,
  * output being received), validates everything the guest says (state order, op id,
- * sizes, totals), runs EXECUTE on the operation's device (devices/registry.c), calls the transport's move(), injects a page
- * fault and answers RETRY when a page is absent (resuming where it stopped when the guest
- * rings again), and times every stage with the TSC.  Rejected doorbells get an error
- * status and a rate-limited warning; the VM keeps running.
+ * sizes, totals), calls the transport's move(), runs EXECUTE on the operation's device
+ * (devices/registry.c), injects a page fault and answers RETRY when a page is absent
+ * (resuming where it stopped when the guest rings again), and times every stage with the
+ * TSC.  Delivery is by copy (host buffers) or by iov: the guest segments move() finds
+ * are recorded instead of copied and handed to the device as its input, and a deferred
+ * output is written by the device's fill() straight into the guest's pages.  Rejected
+ * doorbells get an error status and a rate-limited warning; the VM keeps running.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@ struct op_output {
 	struct pg_device_output writer; /* what the device sees */
 	uint8_t *data;
 	uint64_t len, cap, limit;
+	bool deferred; /* iov delivery: the device's fill() writes it at RECEIVE */
 };
 
 static uint8_t *op_output_reserve(struct pg_device_output *w, uint64_t len)
@@ -41,13 +45,57 @@ static uint8_t *op_output_reserve(struct pg_device_output *w, uint64_t len)
 		out->cap = len;
 	}
 	out->len = len;
+	out->deferred = false;
 	return out->data;
+}
+
+static int op_output_defer(struct pg_device_output *w, uint64_t len)
+{
+	struct op_output *out = (struct op_output *)w;
+
+	if (len > out->limit)
+		return -1;
+	out->len = len;
+	out->deferred = true;
+	return 0;
+}
+
+/* Room for `cap` segments; 0 or -1. */
+static int iov_reserve(struct iov_list *l, uint64_t cap)
+{
+	struct iovec *grown;
+
+	if (cap <= l->cap)
+		return 0;
+	if (cap > UINT32_MAX || !(grown = realloc(l->v, cap * sizeof(*grown))))
+		return -1;
+	l->v = grown;
+	l->cap = (uint32_t)cap;
+	return 0;
+}
+
+/* Append a segment, merged with the last if it continues it; 0, or -1 past the limit. */
+static int iov_add(struct iov_list *l, void *base, uint64_t len)
+{
+	struct iovec *last = l->n ? &l->v[l->n - 1] : NULL;
+
+	if (last && (uint8_t *)last->iov_base + last->iov_len == base) {
+		last->iov_len += len;
+		return 0;
+	}
+	if (l->n == l->limit || (l->n == l->cap && iov_reserve(l, l->cap ? 2ull * l->cap : 64)))
+		return -1;
+	l->v[l->n++] = (struct iovec){ base, len };
+	return 0;
 }
 
 struct op_state {
 	enum op_phase phase;
-	uint8_t *in;
+	enum delivery delivery; /* fixed when the operation starts */
+	uint8_t *in;            /* copy delivery: the input */
 	uint64_t in_total, in_len, in_cap;
+	struct iov_list in_iov; /* iov delivery: the input's guest segments */
+	struct iov_list piece;  /* iov delivery: the segments of the doorbell being moved */
 	struct op_output out;
 	uint64_t out_pos;
 	/* a doorbell interrupted by RETRY, and how far it got */
@@ -103,6 +151,9 @@ int xfer_copy(struct xfer *x, uint64_t gpa, uint64_t offset, uint64_t n)
 
 	if (!g || gpa < PG_GUEST_LOAD_MIN) /* the VMM's boot area is never a transfer's */
 		return PG_DB_EFAULT;
+	if (x->iov)
+		return iov_add(x->iov, g, n) ? PG_DB_ENOMEM : PG_DB_OK;
+	x->t->copied += n;
 	if (x->to_guest)
 		memcpy(g, x->host + offset, n);
 	else
@@ -150,9 +201,16 @@ static uint64_t host_tsc_of(const struct vcpu *v, uint64_t guest_tsc)
 	return guest_tsc - (uint64_t)v->tsc_offset;
 }
 
-static int reserve_input(struct op_state *op, uint64_t total)
+/* Segments an input of `total` bytes may take: two per 4 KiB (a piece straddling
+ * pages), and some slack; more means a guest sending crumbs from scattered places. */
+static uint64_t iov_limit(uint64_t total)
 {
-	if (total > op->in_cap) {
+	return total / 2048 + 64;
+}
+
+static int reserve_input(struct op_state *op, uint64_t total, enum delivery delivery)
+{
+	if (delivery == DELIVER_COPY && total > op->in_cap) {
 		uint8_t *grown = realloc(op->in, total);
 
 		if (!grown)
@@ -160,6 +218,9 @@ static int reserve_input(struct op_state *op, uint64_t total)
 		op->in = grown;
 		op->in_cap = total;
 	}
+	op->delivery = delivery;
+	op->in_iov.n = 0;
+	op->in_iov.limit = (uint32_t)iov_limit(total);
 	op->in_total = total;
 	op->in_len = 0;
 	op->phase = OP_SENDING;
@@ -171,17 +232,44 @@ static bool same_request(const struct doorbell *a, const struct doorbell *b)
 	return a->state == b->state && a->addr == b->addr && a->bytes == b->bytes && a->extra == b->extra;
 }
 
-/* Move db->bytes between the guest and host (the op's buffer at `host`). */
+/* iov delivery, RECEIVE: the device writes the segments move() found; timed as handler. */
+static int fill_pieces(struct engine *e, const struct doorbell *db, struct op_state *op, uint64_t offset)
+{
+	uint64_t t0 = e->timing ? __builtin_ia32_rdtsc() : 0;
+	int rc = op->piece.n ? devices_fill((uint32_t)db->op, offset, op->piece.v, op->piece.n) : 0;
+
+	if (e->timing)
+		e->t.handler += __builtin_ia32_rdtsc() - t0;
+	if (rc)
+		warn(e, "device %s failed to fill op %llu's output at byte %llu", devices_name((uint32_t)db->op),
+		     (unsigned long long)db->op, (unsigned long long)offset);
+	return rc ? PG_DB_EHANDLER : PG_DB_OK;
+}
+
+/* Move db->bytes between the guest and the host buffer at `host`, or — iov delivery —
+ * record the guest's segments in op->piece (a RECEIVE has the device fill them). */
 static int move(struct engine *e, struct vcpu *v, const struct transport_ops *t, struct op_state *op,
 		const struct doorbell *db, uint8_t *host)
 {
-	struct xfer x = { v, e->method, db->state == PG_DB_RECEIVE, host, 0, 0, 0, &e->t, e->timing };
+	bool resume = op->has_pending && same_request(&op->pending, db), to_guest = db->state == PG_DB_RECEIVE;
+	struct xfer x = { .v = v, .method = e->method, .to_guest = to_guest, .host = host, .t = &e->t,
+			  .timing = e->timing };
 	int status;
 
-	if (op->has_pending && same_request(&op->pending, db))
-		x.skip = op->pending_done;
+	if (!host) {
+		x.iov = &op->piece;
+		if (!resume || to_guest) /* a RECEIVE fills what each doorbell found at once */
+			op->piece.n = 0;
+		op->piece.limit = (uint32_t)iov_limit(db->bytes);
+	}
+	x.skip = resume ? op->pending_done : 0;
 	op->has_pending = false;
 	status = t->move(&x, db);
+	if (x.iov && to_guest && (status == PG_DB_OK || status == PG_DB_RETRY)) {
+		int rc = fill_pieces(e, db, op, op->out_pos + x.skip);
+
+		status = rc != PG_DB_OK ? rc : status;
+	}
 	if (status != PG_DB_RETRY) {
 		op->fault_repeats = 0; /* repeats count only while a doorbell makes no progress */
 		op->last_fault_gva = ~0ull;
@@ -205,6 +293,15 @@ static int move(struct engine *e, struct vcpu *v, const struct transport_ops *t,
 	return PG_DB_RETRY;
 }
 
+/* iov delivery: the doorbell's segments join the input's. */
+static int append_piece(struct op_state *op)
+{
+	for (uint32_t i = 0; i < op->piece.n; i++)
+		if (iov_add(&op->in_iov, op->piece.v[i].iov_base, op->piece.v[i].iov_len))
+			return -1;
+	return 0;
+}
+
 static int do_send(struct engine *e, struct vcpu *v, const struct transport_ops *t, struct op_state *op,
 		   const struct doorbell *db)
 {
@@ -216,7 +313,7 @@ static int do_send(struct engine *e, struct vcpu *v, const struct transport_ops 
 			     (unsigned long long)db->total, (unsigned long long)e->max_op_bytes);
 			return PG_DB_ENOMEM;
 		}
-		if (reserve_input(op, db->total))
+		if (reserve_input(op, db->total, e->delivery))
 			return PG_DB_ENOMEM;
 	}
 	if (db->bytes == 0 || db->bytes > t->max_bytes_per_doorbell || db->bytes > op->in_total - op->in_len) {
@@ -225,7 +322,12 @@ static int do_send(struct engine *e, struct vcpu *v, const struct transport_ops 
 		     (unsigned long long)op->in_total, (unsigned long long)t->max_bytes_per_doorbell);
 		return PG_DB_EINVAL;
 	}
-	status = move(e, v, t, op, db, op->in + op->in_len);
+	status = move(e, v, t, op, db, op->delivery == DELIVER_COPY ? op->in + op->in_len : NULL);
+	if (status == PG_DB_OK && op->delivery == DELIVER_IOV && append_piece(op)) {
+		warn(e, "%s: op %llu's input is in more than %u separate pieces of guest memory", t->name,
+		     (unsigned long long)db->op, op->in_iov.limit);
+		status = PG_DB_ENOMEM;
+	}
 	if (status == PG_DB_OK)
 		op->in_len += db->bytes;
 	return status;
@@ -234,6 +336,8 @@ static int do_send(struct engine *e, struct vcpu *v, const struct transport_ops 
 static int do_execute(struct engine *e, struct op_state *op, uint64_t op_id, uint64_t *out_len)
 {
 	uint64_t t0 = e->timing ? __builtin_ia32_rdtsc() : 0;
+	struct iovec copied = { op->in, op->in_len };
+	struct pg_device_input input = { &copied, 1, op->in_len };
 	int rc;
 
 	if (op->phase != OP_SENDING || op->in_len != op->in_total) {
@@ -242,9 +346,13 @@ static int do_execute(struct engine *e, struct op_state *op, uint64_t op_id, uin
 		     op->phase == OP_SENDING ? (unsigned long long)op->in_total : 0ull);
 		return PG_DB_ESTATE;
 	}
+	if (op->delivery == DELIVER_IOV)
+		input = (struct pg_device_input){ op->in_iov.v, op->in_iov.n, op->in_len };
 	op->out.limit = e->max_op_bytes;
 	op->out.len = 0;
-	rc = devices_execute((uint32_t)op_id, op->in, op->in_len, &op->out.writer);
+	op->out.deferred = false;
+	op->out.writer.defer = op->delivery == DELIVER_IOV && devices_can_fill((uint32_t)op_id) ? op_output_defer : NULL;
+	rc = devices_execute((uint32_t)op_id, &input, &op->out.writer);
 	op->phase = rc ? OP_IDLE : OP_EXECUTED;
 	op->out_pos = 0;
 	if (e->timing)
@@ -253,7 +361,7 @@ static int do_execute(struct engine *e, struct op_state *op, uint64_t op_id, uin
 		warn(e, "device %s failed op %llu", devices_name((uint32_t)op_id), (unsigned long long)op_id);
 		return PG_DB_EHANDLER;
 	}
-	if (op_id == PG_OP_SINK)
+	if (op_id == PG_OP_SINK && op->out.len == sizeof(e->checksum) && !op->out.deferred)
 		memcpy(&e->checksum, op->out.data, sizeof(e->checksum));
 	*out_len = op->out.len;
 	return PG_DB_OK;
@@ -281,7 +389,7 @@ static int do_receive(struct engine *e, struct vcpu *v, const struct transport_o
 		return PG_DB_ESTATE;
 	}
 	part.bytes = op->out.len - op->out_pos < db->bytes ? op->out.len - op->out_pos : db->bytes;
-	status = part.bytes ? move(e, v, t, op, &part, op->out.data + op->out_pos) : PG_DB_OK;
+	status = part.bytes ? move(e, v, t, op, &part, op->out.deferred ? NULL : op->out.data + op->out_pos) : PG_DB_OK;
 	if (status == PG_DB_OK) {
 		op->out_pos += part.bytes;
 		*moved = part.bytes;
@@ -391,8 +499,12 @@ void engine_reserve(struct engine *e, uint64_t bytes)
 
 		if (!devices_serve((uint32_t)i))
 			continue;
-		if (reserve_input(op, bytes) == 0)
+		if (reserve_input(op, bytes, DELIVER_COPY) == 0)
 			memset(op->in, 0, bytes);
+		if (iov_reserve(&op->in_iov, iov_limit(bytes)) == 0 && iov_reserve(&op->piece, iov_limit(bytes)) == 0) {
+			memset(op->in_iov.v, 0, op->in_iov.cap * sizeof(struct iovec));
+			memset(op->piece.v, 0, op->piece.cap * sizeof(struct iovec));
+		}
 		op->out.limit = bytes;
 		if (op_output_reserve(&op->out.writer, bytes))
 			memset(op->out.data, 0, bytes);
@@ -405,6 +517,8 @@ void engine_fini(struct engine *e)
 {
 	for (int i = 0; i <= PG_DEVICE_MAX_OP; i++) {
 		free(e->ops[i].in);
+		free(e->ops[i].in_iov.v);
+		free(e->ops[i].piece.v);
 		free(e->ops[i].out.data);
 	}
 	free(e->ops);

@@ -12,8 +12,21 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include "../vmm-min/vm.h"
 #include "doorbell_abi.h"
+
+/* How an operation's bytes reach its device (devices/device_abi.h). */
+enum delivery {
+	DELIVER_COPY = 0, /* gathered into (scattered from) a host buffer */
+	DELIVER_IOV = 1,  /* handed over as segments of guest memory: zero host copies */
+};
+
+/* Segments of guest memory, adjacent ones merged; at most `limit`. */
+struct iov_list {
+	struct iovec *v;
+	uint32_t n, cap, limit;
+};
 
 enum translate_method {
 	XLATE_KVM = 0,  /* KVM_TRANSLATE per page: "ask the VM", as the thesis did */
@@ -24,6 +37,7 @@ enum translate_method {
 struct stage_times {
 	uint64_t exit, translate, fault, copy, handler, entry;
 	uint64_t doorbells, pages, faults;
+	uint64_t copied; /* bytes the host copied between guest pages and its buffers */
 };
 
 /* The doorbell's registers, decoded (see doorbell_abi.h). */
@@ -36,7 +50,8 @@ struct xfer {
 	struct vcpu *v;
 	enum translate_method method;
 	bool to_guest;     /* RECEIVE: the host writes guest pages */
-	uint8_t *host;     /* host buffer for this doorbell's bytes */
+	uint8_t *host;     /* host buffer for this doorbell's bytes (copy delivery) */
+	struct iov_list *iov; /* iov delivery: the guest's segments are recorded here instead */
 	uint64_t skip;     /* bytes of this doorbell already moved before a RETRY */
 	uint64_t moved;    /* out: bytes moved so far (skip included) */
 	uint64_t fault_gva; /* out, with PG_DB_RETRY: the page to fault in */
@@ -58,8 +73,9 @@ struct transport_ops {
  * checking it is a present user page (writable if to_guest); PG_DB_OK, PG_DB_RETRY (with
  * x->fault_gva set) or PG_DB_EFAULT.  Counts pages; no timing. */
 int xfer_translate(struct xfer *x, uint64_t gva, uint64_t *gpa);
-/* Copy n bytes between guest-physical gpa and the host buffer at offset; PG_DB_EFAULT
- * if the range leaves guest RAM or touches the VMM's boot area. */
+/* Copy n bytes between guest-physical gpa and the host buffer at offset (or, with
+ * x->iov, record the guest's segment); PG_DB_EFAULT if the range leaves guest RAM or
+ * touches the VMM's boot area, PG_DB_ENOMEM if x->iov is full. */
 int xfer_copy(struct xfer *x, uint64_t gpa, uint64_t offset, uint64_t n);
 /* Copy n bytes laid over the 4 KiB pages gpas[0], gpas[1], ... starting `offset` bytes
  * into the first, to or from the host buffer at x->moved; advances x->moved. */
@@ -81,6 +97,7 @@ struct op_state;
 struct engine {
 	struct vm *vm;
 	enum translate_method method;
+	enum delivery delivery; /* for operations that start from now on */
 	bool timing;
 	uint64_t max_op_bytes;
 	struct stage_times t;   /* since the last engine_reset_stats */

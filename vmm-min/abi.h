@@ -123,6 +123,8 @@ struct pg_cmd {
 	uint32_t translate;    /* host only: translation method */
 	uint32_t timing_off;   /* host only: no stage timing for this transfer */
 	uint32_t op;           /* the operation (0: the kind's built-in one) */
+	uint32_t delivery;     /* host only: DELIVER_COPY or DELIVER_IOV (transports/transport.h) */
+	uint32_t through_device; /* 1: the timed part of a send or receive includes its EXECUTE */
 	uint64_t frame_seed;
 	uint64_t data_seed;
 };

@@ -2,7 +2,8 @@
  * The guest's camera driver (PG_MODE_CAMERA): wait (halted) for the host's "frame
  * ready" interrupt, pull the frame through the transport arg[0] from device op arg[2]
  * (at most arg[1] bytes), check its header and payload checksum, report the TSC when the
- * frame was in, and go on until the host says stop.
+ * frame was in (before the check) and whether it was right, and go on until the host says
+ * stop.
  */
 #include "../../transports/guest_api.h"
 #include "user.h"
@@ -23,13 +24,15 @@ void camera_run(void)
 	memset(frame, 0, cap); /* map the frame buffer once: the stream runs warm */
 	while (more) {
 		const struct frame_header *h = (const struct frame_header *)frame;
+		uint64_t in;
 		int status, ok;
 
 		syscall3(SYS_WAIT_IRQ, 0, 0, 0);
 		status = pg_call(t, (uint32_t)op, &req, sizeof(req), frame, cap, &len);
+		in = rdtsc(); /* the frame is in; checking it is the driver's own time */
 		ok = status == PG_DB_OK && len > sizeof(*h) &&
 		     pg_checksum(PG_CHECKSUM_INIT, frame + sizeof(*h), len - sizeof(*h)) == h->checksum;
-		more = (int)pg_ctl(PG_CTL_SYNC, PG_SYNC_CAMERA_FRAME, rdtsc(), h->seq, (uint64_t)ok);
+		more = (int)pg_ctl(PG_CTL_SYNC, PG_SYNC_CAMERA_FRAME, in, h->seq, (uint64_t)ok);
 	}
 	pg_done(0);
 }

@@ -3,10 +3,10 @@
 #include "../../transports/doorbell_abi.h"
 
 static const uint32_t ops[] = { PG_OP_ECHO };
-static int execute(void *s, uint32_t op, const uint8_t *in, uint64_t len, struct pg_device_output *out)
+static int execute(void *s, uint32_t op, const struct pg_device_input *in, struct pg_device_output *out)
 {
-	(void)s, (void)op, (void)in, (void)len, (void)out;
+	(void)s, (void)op, (void)in, (void)out;
 	return -1;
 }
-static const struct pg_device dev = { PG_DEVICE_ABI_VERSION, "dup_op", 1, ops, 0, execute, 0 };
+static const struct pg_device dev = { PG_DEVICE_ABI_VERSION, "dup_op", 1, ops, 0, execute, 0, 0 };
 PG_DEVICE_EXPORT(dev, dup_op)
