@@ -104,6 +104,8 @@ static inline uint64_t pg_input_checksum(const struct pg_device_input *in)
 		const uint8_t *p = (const uint8_t *)in->iov[i].iov_base;
 		uint64_t left = in->iov[i].iov_len, whole;
 
+		if (!left) /* an empty segment may have no base at all */
+			continue;
 		while (ncarry && left) { /* finish the word the last segment began */
 			carry[ncarry++] = *p++;
 			left--;
