@@ -248,7 +248,7 @@ static uint64_t frame_bytes(const char *preset, const char *format)
 
 /* A stream's configuration in the dataset: its frames are "camera" transfers of a whole
  * frame, timed from "frame ready" to "in the guest", so through the device. */
-static size_t add_config(struct camera_run *run, const char *transport, uint64_t bytes, bool iov,
+static void add_config(struct camera_run *run, const char *transport, uint64_t bytes, bool iov,
 			 const struct vm_config *cfg)
 {
 	const struct transport_ops *t = transport_by_name(transport);
@@ -263,7 +263,7 @@ static size_t add_config(struct camera_run *run, const char *transport, uint64_t
 		snprintf(c->label, sizeof(c->label), "%s", t->name);
 	else
 		snprintf(c->label, sizeof(c->label), "%s(kvm)", t->name);
-	return run->nconfigs++;
+	run->nconfigs++;
 }
 
 /* The stream's line of the sustained table, on stdout and in streams.csv. */
@@ -284,7 +284,7 @@ static void report_stream(const struct run_args *a, const struct stream *s, FILE
 		sustained ? "yes" : "no");
 }
 
-/* The camera module for a preset, at op 40 + 2 * index; 0, or 2 after a message. */
+/* The camera module for a preset at op; 0, or 2 after a message. */
 static int load_camera(const char *preset, const char *format, uint32_t op)
 {
 	char spec[900], err[1024], modpath[600];
@@ -298,66 +298,117 @@ static int load_camera(const char *preset, const char *format, uint32_t op)
 	return 0;
 }
 
-int camera_main(int argc, char **argv, const struct vm_config *cfg)
-{
-	static const char *const names[] = { "basic", "extended", "ptcopy" };
-	char transports_arg[128] = "basic,extended,ptcopy", presets_arg[128] = "720p,1080p", path[700];
-	char deliveries_arg[32] = "copy";
-	const char *transports[MAX_ITEMS], *presets[MAX_ITEMS], *deliveries[MAX_ITEMS], *format = "yuyv";
-	double fps = 60, seconds = 3;
-	struct stream *s;
-	struct camera_run *run;
-	int nt, np, nd, rc = 0;
-	FILE *streams;
+struct camera_opts {
+	char transports_arg[128], presets_arg[128], deliveries_arg[32], dir[512];
+	const char *transports[MAX_ITEMS], *presets[MAX_ITEMS], *deliveries[MAX_ITEMS], *format;
+	int nt, np, nd;
+	double fps, seconds;
+};
 
-	run = calloc(1, sizeof(*run));
-	dataset_default_dir(run->dir, sizeof(run->dir), "-camera");
-	for (int i = 1; i < argc; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+/* 0, or 2 after the usage line. */
+static int parse_opts(int argc, char **argv, struct camera_opts *o)
+{
+	*o = (struct camera_opts){ .transports_arg = "basic,extended,ptcopy", .presets_arg = "720p,1080p",
+				   .deliveries_arg = "copy", .format = "yuyv", .fps = 60, .seconds = 3 };
+	dataset_default_dir(o->dir, sizeof(o->dir), "-camera");
+	for (int i = 1; i < argc; i += 2) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!v)
-			return free(run), usage();
-		if (!strcmp(argv[i], "--transport"))
-			snprintf(transports_arg, sizeof(transports_arg), "%s", v);
-		else if (!strcmp(argv[i], "--preset"))
-			snprintf(presets_arg, sizeof(presets_arg), "%s", v);
-		else if (!strcmp(argv[i], "--format") && (!strcmp(v, "yuyv") || !strcmp(v, "nv12")))
-			format = v;
-		else if (!strcmp(argv[i], "--fps") && (atof(v) == 30 || atof(v) == 60))
-			fps = atof(v);
-		else if (!strcmp(argv[i], "--seconds") && atof(v) > 0 && atof(v) <= 600)
-			seconds = atof(v);
-		else if (!strcmp(argv[i], "--delivery"))
-			snprintf(deliveries_arg, sizeof(deliveries_arg), "%s", v);
-		else if (!strcmp(argv[i], "--out"))
-			snprintf(run->dir, sizeof(run->dir), "%s", v);
+			return usage();
+		if (!strcmp(k, "--transport"))
+			snprintf(o->transports_arg, sizeof(o->transports_arg), "%s", v);
+		else if (!strcmp(k, "--preset"))
+			snprintf(o->presets_arg, sizeof(o->presets_arg), "%s", v);
+		else if (!strcmp(k, "--format") && (!strcmp(v, "yuyv") || !strcmp(v, "nv12")))
+			o->format = v;
+		else if (!strcmp(k, "--fps") && (atof(v) == 30 || atof(v) == 60))
+			o->fps = atof(v);
+		else if (!strcmp(k, "--seconds") && atof(v) > 0 && atof(v) <= 600)
+			o->seconds = atof(v);
+		else if (!strcmp(k, "--delivery"))
+			snprintf(o->deliveries_arg, sizeof(o->deliveries_arg), "%s", v);
+		else if (!strcmp(k, "--out"))
+			snprintf(o->dir, sizeof(o->dir), "%s", v);
 		else
-			return free(run), usage();
-		i++;
+			return usage();
 	}
-	nt = split(transports_arg, transports);
-	np = split(presets_arg, presets);
-	nd = split(deliveries_arg, deliveries);
-	for (int t = 0; t < nt; t++)
-		if (!transport_by_name(transports[t]) || (strcmp(transports[t], names[0]) && strcmp(transports[t], names[1]) &&
-							   strcmp(transports[t], names[2])))
-			return free(run), usage();
-	for (int d = 0; d < nd; d++)
-		if (strcmp(deliveries[d], "copy") && strcmp(deliveries[d], "iov"))
-			return free(run), usage();
-	rc = kvm_check_environment();
-	if (rc || dataset_mkdirs(run->dir)) {
-		free(run);
-		return rc ? rc : 2;
-	}
+	o->nt = split(o->transports_arg, o->transports);
+	o->np = split(o->presets_arg, o->presets);
+	o->nd = split(o->deliveries_arg, o->deliveries);
+	for (int t = 0; t < o->nt; t++)
+		if (strcmp(o->transports[t], "basic") && strcmp(o->transports[t], "extended") &&
+		    strcmp(o->transports[t], "ptcopy"))
+			return usage();
+	for (int d = 0; d < o->nd; d++)
+		if (strcmp(o->deliveries[d], "copy") && strcmp(o->deliveries[d], "iov"))
+			return usage();
+	return 0;
+}
+
+/* Every transport x delivery stream of preset p (configurations were added in this
+ * order), then its latency CDF; 0, 1 (a stream failed) or 2 (no camera module). */
+static int run_preset(const struct vm_config *cfg, const struct camera_opts *o, int p, struct camera_run *run,
+		      struct stream *s, FILE *streams)
+{
+	char cdf[700], out[700], title[128];
+	uint32_t op = 40 + 2 * (uint32_t)p;
+	FILE *data;
+	int rc = load_camera(o->presets[p], o->format, op);
+
+	if (rc)
+		return rc;
+	snprintf(out, sizeof(out), "%s/figures", run->dir);
+	dataset_mkdirs(out);
+	snprintf(cdf, sizeof(cdf), "%s/figures/camera-%s.dat", run->dir, o->presets[p]);
+	data = fopen(cdf, "w");
+	if (!data)
+		return 1;
+	for (int t = 0; t < o->nt; t++)
+		for (int d = 0; d < o->nd; d++) {
+			struct run_args a = { o->presets[p], o->format, o->transports[t],
+					      transport_by_name(o->transports[t])->id, op, o->fps, o->seconds,
+					      frame_bytes(o->presets[p], o->format), !strcmp(o->deliveries[d], "iov"),
+					      (size_t)((p * o->nt + t) * o->nd + d) };
+			char name[64];
+
+			rc |= run_stream(cfg, &a, s, run);
+			report_stream(&a, s, streams);
+			rc |= s->bad ? 1 : 0;
+			snprintf(name, sizeof(name), "%s (%s)", o->transports[t], o->deliveries[d]);
+			write_cdf(data, name, s);
+		}
+	fclose(data);
+	snprintf(out, sizeof(out), "%s/figures/camera-%s", run->dir, o->presets[p]);
+	snprintf(title, sizeof(title), "title='camera %s %s %.0f fps: frame ready -> in the guest'", o->presets[p],
+		 o->format, o->fps);
+	return rc | plot_render("camera", cdf, title, out);
+}
+
+int camera_main(int argc, char **argv, const struct vm_config *cfg)
+{
+	struct camera_opts o;
+	char path[700];
+	struct stream *s;
+	struct camera_run *run;
+	int rc = parse_opts(argc, argv, &o);
+	FILE *streams;
+
+	if (rc || (rc = kvm_check_environment()))
+		return rc;
+	if (dataset_mkdirs(o.dir))
+		return 2;
+	run = calloc(1, sizeof(*run));
+	snprintf(run->dir, sizeof(run->dir), "%s", o.dir);
 	pagegate_command_line(run->cmdline, sizeof(run->cmdline));
 	run->info = (struct run_info){ .command_line = run->cmdline, .backend = kvm_backend_module(),
 				       .guest_ram = cfg->mem_bytes };
-	run->reps = (int)(fps * seconds);
-	for (int p = 0; p < np; p++)
-		for (int t = 0; t < nt; t++)
-			for (int d = 0; d < nd; d++)
-				add_config(run, transports[t], frame_bytes(presets[p], format), !strcmp(deliveries[d], "iov"), cfg);
+	run->reps = (int)(o.fps * o.seconds);
+	for (int p = 0; p < o.np; p++)
+		for (int t = 0; t < o.nt; t++)
+			for (int d = 0; d < o.nd; d++)
+				add_config(run, o.transports[t], frame_bytes(o.presets[p], o.format),
+					   !strcmp(o.deliveries[d], "iov"), cfg);
 	snprintf(path, sizeof(path), "%s/streams.csv", run->dir);
 	streams = fopen(path, "w");
 	if (!streams) {
@@ -366,42 +417,13 @@ int camera_main(int argc, char **argv, const struct vm_config *cfg)
 	}
 	fprintf(streams, "preset,format,fps,transport,delivery,frames,fps_achieved,median_ms,p95_ms,p99_ms,misses,"
 			 "dropped,bad,sustained\n");
-	printf("camera, %s %.0f fps, %.0f s per stream; sustained = every due frame delivered before the next\n", format,
-	       fps, seconds);
+	printf("camera, %s %.0f fps, %.0f s per stream; sustained = every due frame delivered before the next\n", o.format,
+	       o.fps, o.seconds);
 	printf("%-8s %-10s %-8s %9s %10s %10s %10s %8s %8s %6s %s\n", "preset", "transport", "delivery", "fps",
 	       "median ms", "p95 ms", "p99 ms", "misses", "dropped", "bad", "sustained");
 	s = calloc(1, sizeof(*s));
-	for (int p = 0; p < np && !(rc & 2); p++) {
-		char cdf[700], out[700], title[128];
-		uint32_t op = 40 + 2 * (uint32_t)p;
-		FILE *data;
-
-		rc |= load_camera(presets[p], format, op);
-		if (rc & 2)
-			break;
-		snprintf(out, sizeof(out), "%s/figures", run->dir);
-		dataset_mkdirs(out);
-		snprintf(cdf, sizeof(cdf), "%s/figures/camera-%s.dat", run->dir, presets[p]);
-		data = fopen(cdf, "w");
-		for (int t = 0; t < nt; t++)
-			for (int d = 0; d < nd; d++) {
-				struct run_args a = { presets[p], format, transports[t], transport_by_name(transports[t])->id,
-						      op, fps, seconds, frame_bytes(presets[p], format),
-						      !strcmp(deliveries[d], "iov"), (size_t)((p * nt + t) * nd + d) };
-				char name[64];
-
-				rc |= run_stream(cfg, &a, s, run);
-				report_stream(&a, s, streams);
-				rc |= s->bad ? 1 : 0;
-				snprintf(name, sizeof(name), "%s (%s)", transports[t], deliveries[d]);
-				write_cdf(data, name, s);
-			}
-		fclose(data);
-		snprintf(out, sizeof(out), "%s/figures/camera-%s", run->dir, presets[p]);
-		snprintf(title, sizeof(title), "title='camera %s %s %.0f fps: frame ready -> in the guest'", presets[p], format,
-			 fps);
-		rc |= plot_render("camera", cdf, title, out);
-	}
+	for (int p = 0; p < o.np && !(rc & 2); p++)
+		rc |= run_preset(cfg, &o, p, run, s, streams);
 	fclose(streams);
 	if (run->ds && dataset_close(run->ds, rc ? "interrupted" : "complete"))
 		rc |= 1;

@@ -128,17 +128,23 @@ static void spread_cell(const struct csv *t, size_t facet_row, const char *label
 			 csv_num(t, (size_t)r, "p5_mbps"), csv_num(t, (size_t)r, "p95_mbps"));
 }
 
-static void print_throughput(FILE *out, const struct csv *t, size_t facet_row, const char **labels, size_t nlabels,
-			     const char **sizes, size_t nsizes)
+/* A header line: `title`, then the sizes in columns `width` wide. */
+static void print_size_header(FILE *out, const char *title, const char **sizes, size_t nsizes, int width)
 {
 	char name[32];
 
-	fprintf(out, "%-16s", "MB/s [p5-p95]");
+	fprintf(out, "%-16s", title);
 	for (size_t s = 0; s < nsizes; s++) {
 		size_name(sizes[s], name, sizeof(name));
-		fprintf(out, " %18s", name);
+		fprintf(out, " %*s", width, name);
 	}
 	fprintf(out, "\n");
+}
+
+static void print_throughput(FILE *out, const struct csv *t, size_t facet_row, const char **labels, size_t nlabels,
+			     const char **sizes, size_t nsizes)
+{
+	print_size_header(out, "MB/s [p5-p95]", sizes, nsizes, 18);
 	for (size_t l = 0; l < nlabels; l++) {
 		fprintf(out, "%-16s", labels[l]);
 		for (size_t s = 0; s < nsizes; s++) {
@@ -204,14 +210,8 @@ static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const
 static void print_delivery_ratio(FILE *out, const struct csv *t, size_t facet_row, const char **labels,
 				 size_t nlabels, const char **sizes, size_t nsizes)
 {
-	char name[32];
-
-	fprintf(out, "\niov / copy delivery, median MB/s ratio\n%-16s", "");
-	for (size_t s = 0; s < nsizes; s++) {
-		size_name(sizes[s], name, sizeof(name));
-		fprintf(out, " %10s", name);
-	}
-	fprintf(out, "\n");
+	fprintf(out, "\niov / copy delivery, median MB/s ratio\n");
+	print_size_header(out, "", sizes, nsizes, 10);
 	for (size_t l = 0; l < nlabels; l++) {
 		fprintf(out, "%-16s", labels[l]);
 		for (size_t s = 0; s < nsizes; s++) {

@@ -13,7 +13,6 @@
 #include <cmocka.h>
 #include <unistd.h>
 #include "../devices/registry.h"
-#include "../harness/csv.h"
 #include "../harness/session.h"
 #include "../transports/basic/basic.h"
 #include "../transports/extended/extended.h"
@@ -22,18 +21,6 @@
 #include "x86.h"
 
 static bool kvm_usable;
-
-static struct csv *read_run_csv(const char *dir, const char *name)
-{
-	char path[600], err[700];
-	struct csv *t;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	t = csv_read(path, err, sizeof(err));
-	if (!t)
-		fail_msg("%s", err);
-	return t;
-}
 
 static int run(char *out, size_t cap, const char *args)
 {
@@ -297,9 +284,9 @@ static void test_camera_scenario(void **state)
 	rc = test_capture(cmd, out, sizeof(out));
 	if (rc != 0 || !strstr(out, "720p     basic      copy") || !strstr(out, "720p     ptcopy     iov"))
 		fail_msg("camera run failed (%d): %s", rc, out);
-	rows = read_run_csv(dir, "results.csv");
-	summary = read_run_csv(dir, "summary.csv");
-	streams = read_run_csv(dir, "streams.csv");
+	rows = test_read_csv(dir, "results.csv");
+	summary = test_read_csv(dir, "summary.csv");
+	streams = test_read_csv(dir, "streams.csv");
 	assert_true(rows->nrows > 4 * 20); /* four streams of ~30 frames */
 	for (size_t r = 0; r < rows->nrows; r++) {
 		assert_string_equal(csv_get(rows, r, "status"), "0");

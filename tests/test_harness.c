@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
-#include "../harness/csv.h"
 #include "testlib.h"
 
 static bool kvm_usable;
@@ -166,18 +165,6 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static struct csv *read_csv(const char *dir, const char *name)
-{
-	char path[600], err[700];
-	struct csv *t;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	t = csv_read(path, err, sizeof(err));
-	if (!t)
-		fail_msg("%s", err);
-	return t;
-}
-
 static void test_dataset_schema(void **state)
 {
 	char out[65536], dir[300], path[600];
@@ -194,7 +181,7 @@ static void test_dataset_schema(void **state)
 		 "--fault warm,cold --delivery copy,iov --out %s", test_build_dir(), dir);
 	if (rc)
 		fail_msg("bench exited %d: %s", rc, out);
-	res = read_csv(dir, "results.csv");
+	res = test_read_csv(dir, "results.csv");
 	assert_int_equal(res->ncols, sizeof(results_columns) / sizeof(results_columns[0]));
 	for (size_t c = 0; c < res->ncols; c++)
 		assert_string_equal(res->names[c], results_columns[c]);
@@ -217,7 +204,7 @@ static void test_dataset_schema(void **state)
 		assert_true(strtoull(csv_get(res, r, "faults"), NULL, 10) ==
 			    (strcmp(csv_get(res, r, "fault"), "cold") ? 0 : csv_num(res, r, "bytes") / 4096));
 	}
-	sum = read_csv(dir, "summary.csv");
+	sum = test_read_csv(dir, "summary.csv");
 	assert_int_equal(sum->nrows, 16);
 	for (size_t r = 0; r < sum->nrows; r++) {
 		assert_string_equal(csv_get(sum, r, "n"), "2");
@@ -282,7 +269,7 @@ static void wait_for_rows(const char *dir, int rows)
 static size_t check_whole(const char *dir)
 {
 	char path[600], *text;
-	struct csv *res = read_csv(dir, "results.csv");
+	struct csv *res = test_read_csv(dir, "results.csv");
 	size_t rows = res->nrows;
 
 	snprintf(path, sizeof(path), "%s/results.csv", dir);
@@ -327,7 +314,7 @@ static void test_killed_sweep_keeps_whole_rows(void **state)
 	meta = slurp(path);
 	assert_non_null(strstr(meta, "\"status\": \"interrupted\""));
 	free(meta);
-	csv_free(read_csv(dir, "summary.csv"));
+	csv_free(test_read_csv(dir, "summary.csv"));
 }
 
 static int setup(void **state)

@@ -1,8 +1,8 @@
 /*
  * What the tests share: where the build is (PAGEGATE_BUILD, default "build"), the guest
- * image in it, running the pagegate command and capturing its output, and whether
- * /dev/kvm is usable (with the reason printed once when it is not, so the tests that need
- * it skip with a reason).
+ * image in it, running the pagegate command and capturing its output, reading a CSV of a
+ * run folder, and whether /dev/kvm is usable (with the reason printed once when it is not,
+ * so the tests that need it skip with a reason).  Include it after cmocka.h.
  */
 #ifndef PG_TESTLIB_H
 #define PG_TESTLIB_H
@@ -15,10 +15,24 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../harness/csv.h"
 
 static inline const char *test_build_dir(void)
 {
 	return getenv("PAGEGATE_BUILD") ? getenv("PAGEGATE_BUILD") : "build";
+}
+
+/* dir/name read as a CSV table; the test fails if it cannot be. */
+static inline struct csv *test_read_csv(const char *dir, const char *name)
+{
+	char path[600], err[700];
+	struct csv *t;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	t = csv_read(path, err, sizeof(err));
+	if (!t)
+		fail_msg("%s", err);
+	return t;
 }
 
 static inline const char *test_guest_path(void)
