@@ -205,8 +205,11 @@ static int plot_facet(const struct csv *t, size_t r, const char *figdir)
 	int rc;
 
 	facet_name(t, r, facet, sizeof(facet));
-	snprintf(title, sizeof(title), "title='%s, %s buffer, %s pages, %s frames'", csv_get(t, r, "direction"),
-		 csv_get(t, r, "fault"), csv_get(t, r, "page_size"), csv_get(t, r, "frames"));
+	snprintf(title, sizeof(title), "title='%s, %s buffer, %s pages, %s frames%s'", csv_get(t, r, "direction"),
+		 csv_get(t, r, "fault"), csv_get(t, r, "page_size"), csv_get(t, r, "frames"),
+		 !strcmp(csv_get(t, r, "window"), "device")
+			 ? (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov, via device)" : " (copy, via device)")
+			 : (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov)" : ""));
 	rc = figure(figdir, "throughput", facet, throughput, write_throughput, t, r, labels, n, title);
 	rc |= figure(figdir, "stages", facet, stages, write_stages, t, r, labels, n, title);
 	if (!strcmp(csv_get(t, r, "fault"), "cold"))
