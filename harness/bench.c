@@ -530,8 +530,7 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 	else
 		dataset_default_dir(sw.dir, sizeof(sw.dir), "");
 	pagegate_command_line(sw.cmdline, sizeof(sw.cmdline));
-	sw.info = (struct run_info){ .command_line = sw.cmdline, .backend = kvm_backend_module(),
-				     .guest_ram = cfg->mem_bytes, .topology = sw.pin.topology,
+	sw.info = (struct run_info){ .command_line = sw.cmdline, .guest_ram = cfg->mem_bytes, .topology = sw.pin.topology,
 				     .pin_map = sw.pin.map, .hwloc_version = sw.pin.hwloc_version };
 	sw.info.cal.memcpy_gbps = host_memcpy_gbps(4 << 20);
 	for (int i = 0; i < o.nsizes && i < CAL_MAX_SIZES; i++) {
@@ -539,10 +538,12 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 		sw.info.cal.memcpy_gbps_at[i] = host_memcpy_gbps(o.sizes[i]);
 		sw.info.cal.nsizes = i + 1;
 	}
+	kvm_platform_probe(&sw.info.vm.platform);
+	warn_if_emulated(&sw.info.vm.platform);
 	signal(SIGINT, stop_on_signal);
 	signal(SIGTERM, stop_on_signal);
 	sw.started = now_s();
-	outcome = session_run(cfg, &sopt, sw.cmds, sw.ncmds, res, why, sizeof(why), NULL, NULL);
+	outcome = session_run(cfg, &sopt, sw.cmds, sw.ncmds, res, why, sizeof(why), &sw.info.vm);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	rc = outcome == VM_DONE ? (sw.failures ? 1 : 0) : vm_stop_requested && !sw.err[0] ? 130 : 1;

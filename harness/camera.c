@@ -13,6 +13,7 @@
  * meta.json), and a latency CDF per preset through plots/camera.gp.  Delivery copy or
  * iov is an axis: with iov the camera writes each frame straight into the guest's pages.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct stream {
 	double period_ns, seconds;
 	uint64_t start, last_seq, stamps[MAX_FRAMES + 1];
 	uint64_t dropped, misses, bad, frames;
+	uint64_t unrelated; /* frames whose guest stamp failed the clock check: no latency */
 	double latency_ns[MAX_FRAMES];
 	bool started, failed;
 };
@@ -113,13 +115,16 @@ static uint64_t on_frame(struct vcpu *v, uint64_t tag, void *ctx)
 {
 	struct stream *s = ctx;
 	struct kvm_regs *r = vcpu_regs(v);
-	uint64_t in = r->rsi - (uint64_t)v->tsc_offset, seq = r->r8;
+	uint64_t in = 0, seq = r->r8;
+	bool timed = vcpu_stamp_in_run(v, r->rsi, &in);
 	uint64_t period = (uint64_t)(s->period_ns * (double)v->tsc_khz / 1e6);
 	struct sample row = { .config = s->config, .rep = (int)s->frames };
 
 	if (tag != PG_SYNC_CAMERA_FRAME || seq != s->last_seq || s->frames == MAX_FRAMES)
 		return 0;
-	row.total_ns = s->latency_ns[s->frames++] = vcpu_tsc_to_ns(v, (double)(int64_t)(in - s->stamps[seq]));
+	row.total_ns = s->latency_ns[s->frames++] =
+		timed ? vcpu_tsc_to_ns(v, (double)(int64_t)(in - s->stamps[seq])) : NAN;
+	s->unrelated += !timed;
 	row.mbps = (double)s->bytes / row.total_ns * 1e3;
 	row.status = r->r9 == 1 ? 0 : PG_RESULT_MISMATCH;
 	engine_end_window(s->e, v, r->rsi);
@@ -195,6 +200,7 @@ static int run_stream(const struct vm_config *base, const struct run_args *a, st
 			fprintf(stderr, "pagegate camera: %s %s: %s\n", a->preset, a->transport, why);
 		}
 	}
+	vm_facts_add(&run->info.vm, vm);
 	engine_fini(&e);
 	vm_destroy(vm);
 	return rc;
@@ -212,6 +218,10 @@ static void write_cdf(FILE *f, const char *name, struct stream *s)
 {
 	double *v = malloc((s->frames + 1) * sizeof(*v));
 
+	if (s->unrelated) { /* no latencies to draw */
+		free(v);
+		return;
+	}
 	for (uint64_t i = 0; i < s->frames; i++)
 		v[i] = s->latency_ns[i] / 1e6;
 	qsort(v, s->frames, sizeof(*v), cmp_double);
@@ -270,9 +280,10 @@ static void add_config(struct camera_run *run, const char *transport, uint64_t b
 static void report_stream(const struct run_args *a, const struct stream *s, FILE *streams)
 {
 	bool sustained = !s->dropped && !s->misses && !s->bad && s->frames > 0;
-	double med = s->frames ? stats_median(s->latency_ns, s->frames) / 1e6 : 0;
-	double p95 = s->frames ? stats_percentile(s->latency_ns, s->frames, 95) / 1e6 : 0;
-	double p99 = s->frames ? stats_percentile(s->latency_ns, s->frames, 99) / 1e6 : 0;
+	bool timed = s->frames && !s->unrelated; /* NAN below: not measured */
+	double med = timed ? stats_median(s->latency_ns, s->frames) / 1e6 : NAN;
+	double p95 = timed ? stats_percentile(s->latency_ns, s->frames, 95) / 1e6 : NAN;
+	double p99 = timed ? stats_percentile(s->latency_ns, s->frames, 99) / 1e6 : NAN;
 	const char *delivery = a->iov ? "iov" : "copy";
 
 	printf("%-8s %-10s %-8s %9.1f %10.2f %10.2f %10.2f %8llu %8llu %6llu %s\n", a->preset, a->transport, delivery,
@@ -401,8 +412,9 @@ int camera_main(int argc, char **argv, const struct vm_config *cfg)
 	run = calloc(1, sizeof(*run));
 	snprintf(run->dir, sizeof(run->dir), "%s", o.dir);
 	pagegate_command_line(run->cmdline, sizeof(run->cmdline));
-	run->info = (struct run_info){ .command_line = run->cmdline, .backend = kvm_backend_module(),
-				       .guest_ram = cfg->mem_bytes };
+	run->info = (struct run_info){ .command_line = run->cmdline, .guest_ram = cfg->mem_bytes };
+	kvm_platform_probe(&run->info.vm.platform);
+	warn_if_emulated(&run->info.vm.platform);
 	run->reps = (int)(o.fps * o.seconds);
 	for (int p = 0; p < o.np; p++)
 		for (int t = 0; t < o.nt; t++)

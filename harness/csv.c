@@ -2,6 +2,7 @@
  * Reading pagegate's CSV files (see csv.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,5 +105,7 @@ const char *csv_get(const struct csv *t, size_t r, const char *name)
 
 double csv_num(const struct csv *t, size_t r, const char *name)
 {
-	return strtod(csv_get(t, r, name), NULL);
+	const char *cell = csv_get(t, r, name);
+
+	return cell[0] ? strtod(cell, NULL) : NAN;
 }

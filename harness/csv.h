@@ -23,6 +23,7 @@ void csv_free(struct csv *t);
 int csv_col(const struct csv *t, const char *name);
 /* Field of row r in the named column ("" if there is no such column). */
 const char *csv_get(const struct csv *t, size_t r, const char *name);
+/* A cell as a number; NAN when the cell is empty (a time not measured) or missing. */
 double csv_num(const struct csv *t, size_t r, const char *name);
 
 #endif

@@ -42,7 +42,7 @@ struct dataset {
 static const char results_header[] =
 	"config_id,label,transport,translate,direction,fault,page_size,frames,offset,bytes,timing,delivery,window,"
 	"rep,status,total_ns,mbps,doorbells,pages_translated,faults,bytes_copied,exit_ns,translate_ns,fault_ns,copy_ns,handler_ns,"
-	"entry_ns,guest_ns,bound_ns,pct_of_bound\n";
+	"entry_ns,guest_ns,bound_ns,pct_of_bound,clock\n";
 
 void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz)
 {
@@ -54,6 +54,9 @@ void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t t
 		stages += s->stage_ns[st];
 	}
 	s->guest_ns = s->total_ns - stages;
+	s->clock_ok = t->clock_outside == 0;
+	if (!s->clock_ok) /* legs across the two clocks, and what they leave, not measured */
+		s->stage_ns[STAGE_EXIT] = s->stage_ns[STAGE_ENTRY] = s->guest_ns = NAN;
 	s->doorbells = t->doorbells;
 	s->pages = t->pages;
 	s->faults = t->faults;
@@ -242,6 +245,42 @@ static void package_version(const char *package, char *out, size_t cap)
 		snprintf(out, cap, "not installed");
 }
 
+void warn_if_emulated(const struct kvm_platform *p)
+{
+	if (p->emulated)
+		fprintf(stderr, "pagegate: this CPU is emulated (QEMU TCG): the run tests the code, its timings are "
+				"not meaningful\n");
+}
+
+/* The clock check's verdict, as meta.json and the tables say it. */
+static const char *clock_verdict(const struct vm_facts *vm, char *out, size_t cap)
+{
+	if (!vm->has_tsc_offset)
+		snprintf(out, cap, "not related: no KVM_VCPU_TSC_OFFSET; exit, entry and guest stage times not measured");
+	else if (vm->clock_outside)
+		snprintf(out, cap,
+			 "not related: %llu of %llu guest stamps fell outside the KVM_RUN that contained them; rows "
+			 "with such a stamp have exit, entry and guest stage times not measured",
+			 (unsigned long long)vm->clock_outside, (unsigned long long)vm->clock_stamps);
+	else
+		snprintf(out, cap, "related: all %llu guest stamps fell inside the KVM_RUN that contained them",
+			 (unsigned long long)vm->clock_stamps);
+	return out;
+}
+
+static void write_platform(FILE *f, const struct vm_facts *vm)
+{
+	char text[256];
+
+	json_str(f, "kvm_backend", vm->platform.backend ? vm->platform.backend : "unknown", false);
+	fprintf(f, "  \"kvm_nested\": %s,\n", vm->platform.nested ? "true" : "false");
+	json_str(f, "host_hypervisor", vm->platform.hypervisor, false);
+	fprintf(f, "  \"cpu_emulated\": %s,\n", vm->platform.emulated ? "true" : "false");
+	fprintf(f, "  \"timings_meaningful\": %s,\n", vm->platform.emulated ? "false" : "true");
+	json_str(f, "fault_injection", fault_injection_name(vm->fault_injection), false);
+	json_str(f, "guest_host_clocks", clock_verdict(vm, text, sizeof(text)), false);
+}
+
 static int write_meta(const struct dataset *ds, const char *status)
 {
 	const struct run_info *in = ds->info;
@@ -268,10 +307,11 @@ static int write_meta(const struct dataset *ds, const char *status)
 	json_str(f, "kernel", num, false);
 	json_str(f, "cpu_model", cpu, false);
 	fprintf(f, "  \"tsc_khz\": %llu,\n", (unsigned long long)in->tsc_khz);
-	json_str(f, "kvm_backend", in->backend, false);
+	write_platform(f, &in->vm);
 	fprintf(f, "  \"kvm_api_version\": %d,\n", KVM_API_VERSION);
 	json_str(f, "kvm_capabilities_used",
 		 "KVM_CAP_USER_MEMORY KVM_CAP_EXT_CPUID KVM_CAP_SYNC_REGS(REGS|SREGS|EVENTS) KVM_CAP_VCPU_EVENTS "
+		 "KVM_CAP_EXCEPTION_PAYLOAD(if present) "
 		 "KVM_CAP_GET_TSC_KHZ KVM_VCPU_TSC_OFFSET(attribute, if present) KVM_TRANSLATE",
 		 false);
 	json_str(f, "hwloc_topology", in->topology, false);
@@ -346,12 +386,34 @@ static double metric(const struct sample *s, int m)
 	}
 }
 
-/* v[i] = metric m of ok[i]; returns v. */
-static double *column(double *v, const struct sample *const *ok, size_t n, int m)
+/* A time in ns as a CSV cell: empty when not measured (NAN). */
+static void ns_cell(char cell[32], double ns)
 {
+	if (isnan(ns))
+		cell[0] = 0;
+	else
+		snprintf(cell, 32, "%.0f", ns);
+}
+
+/* The measured values (not NAN) of metric m over ok[0..n) into v; how many there are. */
+static size_t column(double *v, const struct sample *const *ok, size_t n, int m)
+{
+	size_t k = 0;
+
 	for (size_t i = 0; i < n; i++)
-		v[i] = metric(ok[i], m);
-	return v;
+		if (!isnan(metric(ok[i], m)))
+			v[k++] = metric(ok[i], m);
+	return k;
+}
+
+/* ",median" of metric m, or "," alone when no sample measured it. */
+static void put_median(FILE *f, double *v, const struct sample *const *ok, size_t n, int m)
+{
+	char cell[32];
+	size_t k = column(v, ok, n, m);
+
+	ns_cell(cell, k ? stats_median(v, k) : NAN);
+	fprintf(f, ",%s", cell);
 }
 
 static int write_summary(const struct dataset *ds)
@@ -386,8 +448,9 @@ static int write_summary(const struct dataset *ds)
 		column(v, ok, n, M_TOTAL);
 		fprintf(f, ",%.5f,%.0f", stats_cv(v, n), stats_median(v, n));
 		for (int m = M_STAGE0; m <= M_COPIED; m++)
-			fprintf(f, ",%.0f", stats_median(column(v, ok, n, m), n));
-		fprintf(f, ",%.0f,%.2f\n", ok[0]->bound_ns, stats_median(column(v, ok, n, M_PCT), n));
+			put_median(f, v, ok, n, m);
+		column(v, ok, n, M_PCT);
+		fprintf(f, ",%.0f,%.2f\n", ok[0]->bound_ns, stats_median(v, n));
 	}
 	free(v);
 	free(ok);
@@ -396,16 +459,18 @@ static int write_summary(const struct dataset *ds)
 
 int dataset_add(struct dataset *ds, const struct sample *s)
 {
-	char row[768], fields[256];
+	char row[768], fields[256], cells[NR_STAGES + 1][32];
 	int n;
 
 	config_fields(fields, sizeof(fields), s->config, &ds->configs[s->config]);
-	n = snprintf(row, sizeof(row), "%s,%d,%llu,%.0f,%.3f,%llu,%llu,%llu,%llu,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f\n",
+	for (int st = 0; st < NR_STAGES; st++)
+		ns_cell(cells[st], s->stage_ns[st]);
+	ns_cell(cells[NR_STAGES], s->guest_ns);
+	n = snprintf(row, sizeof(row), "%s,%d,%llu,%.0f,%.3f,%llu,%llu,%llu,%llu,%s,%s,%s,%s,%s,%s,%s,%.0f,%.2f,%s\n",
 		     fields, s->rep, (unsigned long long)s->status, s->total_ns, s->mbps,
 		     (unsigned long long)s->doorbells, (unsigned long long)s->pages, (unsigned long long)s->faults,
-		     (unsigned long long)s->copied,
-		     s->stage_ns[0], s->stage_ns[1], s->stage_ns[2], s->stage_ns[3], s->stage_ns[4], s->stage_ns[5],
-		     s->guest_ns, s->bound_ns, s->pct_of_bound);
+		     (unsigned long long)s->copied, cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6],
+		     s->bound_ns, s->pct_of_bound, s->clock_ok ? "ok" : "unrelated");
 	if (write(ds->results_fd, row, (size_t)n) != n)
 		return -1;
 	ds->samples = realloc(ds->samples, (ds->nsamples + 1) * sizeof(*ds->samples));

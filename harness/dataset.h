@@ -11,11 +11,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "../vmm-min/vm.h"
 
 #define DATASET_SCHEMA_VERSION 2
 #define NR_STAGES 6
 
 extern const char *const stage_names[NR_STAGES]; /* exit translate fault copy handler entry */
+enum { STAGE_EXIT = 0, STAGE_ENTRY = NR_STAGES - 1 };
 /* The columns whose values make a facet of a run (a table, a figure): all but the row
  * label and the size. */
 #define DATASET_NFACETS 8
@@ -49,6 +51,7 @@ struct sample {
 	uint64_t doorbells, pages, faults, copied;
 	double stage_ns[NR_STAGES];
 	double guest_ns; /* total minus the host stages: guest library and unattributed time */
+	bool clock_ok;   /* false: exit, entry and guest_ns are NAN, not measured */
 	double bound_ns, pct_of_bound;
 };
 
@@ -64,7 +67,7 @@ struct calibration {
 /* What meta.json records besides the configs. */
 struct run_info {
 	const char *command_line;
-	const char *backend;
+	struct vm_facts vm; /* platform, fault injection, clock check */
 	uint64_t tsc_khz;
 	uint64_t guest_ram;
 	const char *topology, *pin_map, *hwloc_version;
@@ -85,6 +88,8 @@ struct stage_times;
 /* The host's stage times and counts of a sample (ticks at tsc_khz), and guest_ns =
  * total_ns (set before) minus the stages. */
 void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz);
+/* One line on stderr when the CPU is emulated: the timings of such a run mean nothing. */
+void warn_if_emulated(const struct kvm_platform *p);
 /* This process's command line, arguments separated by spaces. */
 void pagegate_command_line(char *out, size_t cap);
 

@@ -2,9 +2,18 @@
 # Makes sure the Debian packages pagegate needs are installed: installs the missing ones
 # when run as root, otherwise prints the one apt command to run and fails.
 # usage: harness/deps.sh        (build, test and run dependencies)
+#        harness/deps.sh --vm   (the emulated test VM's: QEMU, busybox-static, and package
+#                                lists that name Debian's kernel, which tests/vm/vmrun fetches)
 set -euo pipefail
 
 packages=(gcc g++ make libc6-dev git libcmocka-dev libhwloc-dev libbenchmark-dev liburing-dev gnuplot-nox clang libclang-rt-14-dev)
+if [ "${1:-}" = --vm ]; then
+	packages=(qemu-system-x86 busybox-static)
+	if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+		[ "$(id -u)" -eq 0 ] || { echo "pagegate: apt knows no linux-image-amd64: run 'sudo apt-get update'" >&2; exit 1; }
+		apt-get update -qq
+	fi
+fi
 
 missing=()
 for p in "${packages[@]}"; do

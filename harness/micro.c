@@ -476,7 +476,7 @@ int micro_main(int argc, char **argv, const struct vm_config *cfg)
 {
 	struct micro m = { .max_pages = MAX_PAGES };
 	struct vm_config c = *cfg;
-	char dir[512], figdir[600], out_flag[600], json[600], why[1200];
+	char dir[512], figdir[600], out_flag[600], json[600], why[1200], platform[160];
 	char *gb_argv[argc + 4];
 	int rc;
 
@@ -505,7 +505,9 @@ int micro_main(int argc, char **argv, const struct vm_config *cfg)
 	m.vm->sync_hook = micro_sync;
 	m.vm->sync_ctx = &m;
 	cbench_add_context("pagegate_revision", pagegate_revision());
-	cbench_add_context("kvm_backend", m.vm->backend);
+	kvm_platform_describe(&m.vm->platform, platform, sizeof(platform));
+	cbench_add_context("kvm_backend", platform);
+	cbench_add_context("fault_injection", fault_injection_name(m.vm->fault_injection));
 	cbench_add_context("mb_definition", "bytes_per_second is bytes / s; ns_per_page = 1e9 / items_per_second");
 	rc = vm_run(m.vm) == VM_DONE && m.ran > 0 && !m.failed ? 0 : 1;
 	vm_describe_outcome(m.vm, why, sizeof(why));

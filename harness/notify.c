@@ -67,7 +67,8 @@ static uint64_t on_sync(struct vcpu *v, uint64_t tag, void *ctx)
 {
 	struct notify *n = ctx;
 	struct kvm_regs *r = vcpu_regs(v);
-	uint64_t host_seen = r->rsi - (uint64_t)v->tsc_offset, gpa;
+	uint64_t host_seen = 0, gpa;
+	bool timed = tag == PG_SYNC_NOTIFY_SEEN && vcpu_stamp_in_run(v, r->rsi, &host_seen);
 
 	if (tag == PG_SYNC_POLL_READY) {
 		if (vcpu_translate(v, r->rsi, &gpa) || !(n->poll_word = gmem_ptr(&v->vm->mem, gpa, 8)))
@@ -77,19 +78,27 @@ static uint64_t on_sync(struct vcpu *v, uint64_t tag, void *ctx)
 	}
 	if (tag != PG_SYNC_NOTIFY_SEEN)
 		return PG_CTL_EINVAL;
-	if (r->r8 == 0 && n->nirq < MAX_ROUNDS)
+	if (r->r8 == 0 && n->nirq < MAX_ROUNDS && timed)
 		n->irq_ns[n->nirq++] = vcpu_tsc_to_ns(v, (double)(int64_t)(host_seen - n->irq_stamp));
 	if (r->r8 == 1 && n->npoll < MAX_ROUNDS) {
 		uint64_t i = atomic_load(&n->seen) + 1;
 
-		n->poll_ns[n->npoll++] = vcpu_tsc_to_ns(v, (double)(int64_t)(host_seen - n->poll_stamp[i]));
+		if (timed)
+			n->poll_ns[n->npoll] = vcpu_tsc_to_ns(v, (double)(int64_t)(host_seen - n->poll_stamp[i]));
+		n->npoll++;
 		atomic_store(&n->seen, i);
 	}
 	return PG_CTL_OK;
 }
 
-static void report(const char *what, const double *ns, size_t k)
+static void report(const struct vcpu *v, const char *what, const double *ns, size_t k)
 {
+	if (!vcpu_clocks_related(v)) {
+		printf("  %-34s not measured (guest and host clocks unrelated here: %llu of %llu guest stamps fell "
+		       "outside the KVM_RUN that contained them)\n",
+		       what, (unsigned long long)v->clock_outside, (unsigned long long)v->clock_stamps);
+		return;
+	}
 	if (!k)
 		return;
 	printf("  %-34s median %8.2f us   p95 %8.2f us   (%zu rounds)\n", what, stats_median(ns, k) / 1e3,
@@ -100,7 +109,7 @@ int notify_main(int argc, char **argv, const struct vm_config *cfg)
 {
 	struct notify *n = calloc(1, sizeof(*n));
 	struct vm_config c = *cfg;
-	char why[1200];
+	char why[1200], platform[160];
 	struct vm *vm;
 	int rc;
 
@@ -134,10 +143,11 @@ int notify_main(int argc, char **argv, const struct vm_config *cfg)
 	vm_describe_outcome(vm, why, sizeof(why));
 	if (n->writer_started)
 		pthread_join(n->writer, NULL);
+	kvm_platform_describe(&vm->platform, platform, sizeof(platform));
 	printf("host -> guest notification latency (host stamp -> the guest process runs; KVM backend %s):\n",
-	       vm->backend);
-	report("interrupt (KVM_INTERRUPT at HLT)", n->irq_ns, n->nirq);
-	report("polled word written by a host thread", n->poll_ns, n->npoll);
+	       platform);
+	report(n->v, "interrupt (KVM_INTERRUPT at HLT)", n->irq_ns, n->nirq);
+	report(n->v, "polled word written by a host thread", n->poll_ns, n->npoll);
 	printf("interrupts delivered: %llu of %llu; %s\n", (unsigned long long)n->delivered,
 	       (unsigned long long)n->rounds, why);
 	vm_destroy(vm);

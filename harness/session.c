@@ -65,7 +65,7 @@ static uint64_t session_sync(struct vcpu *v, uint64_t tag, void *ctx)
 
 enum vm_outcome session_run(const struct vm_config *cfg, const struct session_options *opt,
 			    const struct pg_cmd *cmds, size_t n, struct transfer_result *results, char *why,
-			    size_t why_cap, uint64_t *tsc_khz, const char **backend)
+			    size_t why_cap, struct vm_facts *facts)
 {
 	struct vm_config c = *cfg;
 	struct session s = { .cmds = cmds, .results = results, .n = n, .opt = opt };
@@ -87,10 +87,8 @@ enum vm_outcome session_run(const struct vm_config *cfg, const struct session_op
 	vm->sync_ctx = &s;
 	outcome = vm_run(vm);
 	vm_describe_outcome(vm, why, why_cap);
-	if (tsc_khz)
-		*tsc_khz = vm->vcpus[0]->tsc_khz;
-	if (backend)
-		*backend = vm->backend;
+	if (facts)
+		vm_facts_add(facts, vm);
 	engine_fini(&s.engine);
 	vm_destroy(vm);
 	return outcome;

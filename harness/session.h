@@ -28,9 +28,10 @@ struct session_options {
 };
 
 /* Boot, run cmds[0..n) in order, fill results[0..n); returns the VM's outcome (VM_DONE
- * when the guest took every command).  why gets a line when it is not VM_DONE. */
+ * when the guest took every command).  why gets a line when it is not VM_DONE; facts, if
+ * not NULL, what the VM says of the machine and its clocks. */
 enum vm_outcome session_run(const struct vm_config *cfg, const struct session_options *opt,
 			    const struct pg_cmd *cmds, size_t n, struct transfer_result *results, char *why,
-			    size_t why_cap, uint64_t *tsc_khz, const char **backend);
+			    size_t why_cap, struct vm_facts *facts);
 
 #endif

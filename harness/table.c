@@ -6,6 +6,7 @@
  * the facet's largest size with the percentage of the calibrated bound reached; and for
  * an iov-delivery facet, each row's throughput over the same row's with copy delivery.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +190,8 @@ static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const
 	char name[32];
 
 	size_name(bytes, name, sizeof(name));
-	fprintf(out, "\nwhere the time goes at %s, median us per transfer (guest = total minus host stages)\n", name);
+	fprintf(out, "\nwhere the time goes at %s, median us per transfer (guest = total minus host stages; n/m = not "
+		     "measured: guest and host clocks unrelated)\n", name);
 	fprintf(out, "%-16s %9s %9s %9s %9s %9s %9s %9s %9s %9s %7s %7s %7s\n", "", "total", "exit", "translate",
 		"fault", "copy", "handler", "entry", "guest", "doorbells", "pages", "faults", "%bound");
 	for (size_t l = 0; l < nlabels; l++) {
@@ -199,7 +201,10 @@ static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const
 			continue;
 		fprintf(out, "%-16s", labels[l]);
 		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-			fprintf(out, " %9.1f", csv_num(t, (size_t)r, cols[c]) / 1e3);
+			if (isnan(csv_num(t, (size_t)r, cols[c])))
+				fprintf(out, " %9s", "n/m");
+			else
+				fprintf(out, " %9.1f", csv_num(t, (size_t)r, cols[c]) / 1e3);
 		fprintf(out, " %9.0f %7.0f %7.0f %7.1f\n", csv_num(t, (size_t)r, "median_doorbells"),
 			csv_num(t, (size_t)r, "median_pages_translated"), csv_num(t, (size_t)r, "median_faults"),
 			csv_num(t, (size_t)r, "median_pct_of_bound"));
@@ -264,6 +269,25 @@ static void print_facet(FILE *out, const struct csv *t, size_t facet_row)
 		print_delivery_ratio(out, t, facet_row, labels, nlabels, sizes, nsizes);
 }
 
+/* A banner when the run's meta.json says its timings mean nothing (an emulated CPU). */
+static void print_meaning(FILE *out, const char *dir)
+{
+	char path[600], text[8192];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	if (strstr(text, "\"timings_meaningful\": false"))
+		fprintf(out, "*** this run's CPU was emulated (QEMU TCG): its timings are NOT meaningful; it shows the "
+			     "code works, not how fast ***\n");
+}
+
 int table_print(const char *dir, FILE *out)
 {
 	char path[600], err[300];
@@ -275,6 +299,7 @@ int table_print(const char *dir, FILE *out)
 		fprintf(stderr, "pagegate table: %s\n", err);
 		return 1;
 	}
+	print_meaning(out, dir);
 	for (size_t r = 0; r < t->nrows; r++) {
 		bool first = true;
 

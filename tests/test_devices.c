@@ -171,7 +171,7 @@ static void test_guest_transfers_through_a_module(void **state)
 			cmds[n++] = (struct pg_cmd){ .kind = PG_CMD_CALL, .transport = ids[t], .bytes = sizes[s], .offset = 7,
 						     .page_shift = PAGE_SHIFT_4K, .frame_policy = 1, .op = 17,
 						     .data_seed = (uint64_t)n };
-	if (session_run(&cfg, NULL, cmds, (size_t)n, res, why, sizeof(why), NULL, NULL) != VM_DONE)
+	if (session_run(&cfg, NULL, cmds, (size_t)n, res, why, sizeof(why), NULL) != VM_DONE)
 		fail_msg("%s", why);
 	for (int i = 0; i < n; i++)
 		if (!res[i].done || res[i].guest.status != PG_DB_OK)
@@ -221,13 +221,14 @@ static void test_file_sink_and_source(void **state)
 	struct pg_cmd cmds[48];
 	struct transfer_result res[48];
 	char spec[700], err[800], source[300], why[1200];
-	uint8_t *pattern = malloc(9 << 20);
+	uint8_t *pattern;
 	FILE *f;
 	int n = 0;
 
 	(void)state;
-	if (!kvm_usable)
+	if (!kvm_usable) /* before anything is taken: skip() leaves the function */
 		skip();
+	pattern = malloc(9 << 20);
 	snprintf(fc.path, sizeof(fc.path), "%s/test-file-sink.bin", test_build_dir());
 	snprintf(source, sizeof(source), "%s/test-file-source.bin", test_build_dir());
 	pg_pattern_fill(pattern, 0, 9 << 20, 0);
@@ -253,7 +254,7 @@ static void test_file_sink_and_source(void **state)
 							     .offset = 9, .page_shift = PAGE_SHIFT_4K, .frame_policy = 1,
 							     .op = 31, .delivery = d, .data_seed = 0 /* = the file offset */ };
 			}
-	if (session_run(&cfg, &opt, cmds, (size_t)n, res, why, sizeof(why), NULL, NULL) != VM_DONE)
+	if (session_run(&cfg, &opt, cmds, (size_t)n, res, why, sizeof(why), NULL) != VM_DONE)
 		fail_msg("%s", why);
 	for (int i = 0; i < n; i++)
 		if (!res[i].done || res[i].guest.status != PG_DB_OK)

@@ -142,12 +142,13 @@ static const char *const results_columns[] = {
 	"config_id", "label", "transport", "translate", "direction", "fault", "page_size", "frames", "offset",
 	"bytes", "timing", "delivery", "window", "rep", "status", "total_ns", "mbps", "doorbells",
 	"pages_translated", "faults", "bytes_copied", "exit_ns", "translate_ns", "fault_ns", "copy_ns", "handler_ns", "entry_ns", "guest_ns", "bound_ns",
-	"pct_of_bound",
+	"pct_of_bound", "clock",
 };
 static const char *const numeric_columns[] = { "total_ns", "mbps", "bound_ns", "pct_of_bound", "copy_ns", "bytes_copied" };
 static const char *const meta_keys[] = {
 	"schema_version", "status", "pagegate_version", "git_sha", "git_dirty", "command_line", "started_utc",
-	"host_name", "kernel", "cpu_model", "tsc_khz", "kvm_backend", "kvm_api_version", "kvm_capabilities_used",
+	"host_name", "kernel", "cpu_model", "tsc_khz", "kvm_backend", "kvm_nested", "host_hypervisor", "cpu_emulated",
+	"timings_meaningful", "fault_injection", "guest_host_clocks", "kvm_api_version", "kvm_capabilities_used",
 	"hwloc_topology", "pinning", "hwloc_api_version", "liburing_version", "google_benchmark_version",
 	"compiler", "guest_ram_bytes", "calibration", "doorbell_round_trip_ns", "memcpy_gb_per_s",
 };

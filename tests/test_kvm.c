@@ -4,9 +4,11 @@
  * demand-paging fault counts for 4 KiB and 2 MiB pages, and frames that really are
  * scattered (the host re-walks them with the software walker and KVM_TRANSLATE).  Also
  * the command line's clear exit-2 answer when the KVM device is missing, and host -> guest
- * notification interrupts arriving.  Without a
- * usable /dev/kvm the KVM tests are skipped, with the reason printed.
+ * notification interrupts arriving, and the self-test's honesty: the fault injection it
+ * names, and clock figures that are times or "not measured", never nonsense.  Without a
+ * usable /dev/kvm the KVM tests are skipped with the reason printed (a failure under CI).
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <cmocka.h>
 #include "ptwalk.h"
 #include "testlib.h"
@@ -171,6 +174,53 @@ static void test_missing_kvm_device(void **state)
 	assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1); /* exactly one line */
 }
 
+/* The KVM here offers KVM_CAP_EXCEPTION_PAYLOAD. */
+static bool kvm_has_exception_payload(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	bool has = fd >= 0 && ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_EXCEPTION_PAYLOAD) > 0;
+
+	if (fd >= 0)
+		close(fd);
+	return has;
+}
+
+/* `pagegate selftest` names the platform and the fault injection it used, and every
+ * figure that mixes guest and host clocks is either a non-negative time or "not
+ * measured" — on an emulated CPU, where the clocks are unrelated, never a number. */
+static void test_selftest_clocks_are_honest(void **state)
+{
+	static const char *const mixed[] = { "exit leg (guest OUT -> host)", "entry leg (host KVM_RUN -> guest)",
+					     "boot: first KVM_RUN -> kernel entry", "boot: kernel set-up (ring 0)" };
+	char cmd[512], out[16384];
+	struct kvm_platform p;
+
+	(void)state;
+	if (!kvm_usable)
+		skip();
+	kvm_platform_probe(&p);
+	snprintf(cmd, sizeof(cmd), "%s/pagegate --quiet selftest", test_build_dir());
+	assert_int_equal(test_capture(cmd, out, sizeof(out)), 0);
+	expect_text(out, kvm_has_exception_payload() ? "page faults injected by exception-payload"
+						     : "page faults injected by sregs-cr2");
+	if (p.emulated)
+		expect_text(out, "emulated CPU (QEMU TCG): timings are not meaningful");
+	for (size_t i = 0; i < sizeof(mixed) / sizeof(mixed[0]); i++) {
+		const char *line = strstr(out, mixed[i]);
+		double us;
+
+		if (!line)
+			fail_msg("no \"%s\" line in:\n%s", mixed[i], out);
+		line += strlen(mixed[i]);
+		if (strncmp(line + strspn(line, " "), "not measured", 12) == 0)
+			continue;
+		assert_false(p.emulated); /* a number there is a lie */
+		us = strtod(line, NULL);
+		if (!(us >= 0))
+			fail_msg("%s: %f us", mixed[i], us);
+	}
+}
+
 struct agreement {
 	int checked, mapped, mismatches;
 	char first[200];
@@ -274,6 +324,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_missing_kvm_device),
 		cmocka_unit_test(test_boot_console_and_selftest),
+		cmocka_unit_test(test_selftest_clocks_are_honest),
 		cmocka_unit_test(test_guest_assert_reaches_host),
 		cmocka_unit_test(test_unexpected_exception_reported),
 		cmocka_unit_test(test_fault_count_equals_touched_pages),

@@ -196,11 +196,6 @@ int xfer_copy_pages(struct xfer *x, const uint64_t *gpas, uint64_t offset, uint6
 	return PG_DB_OK;
 }
 
-static uint64_t host_tsc_of(const struct vcpu *v, uint64_t guest_tsc)
-{
-	return guest_tsc - (uint64_t)v->tsc_offset;
-}
-
 /* Segments an input of `total` bytes may take: two per 4 KiB (a piece straddling
  * pages), and some slack; more means a guest sending crumbs from scattered places. */
 static uint64_t iov_limit(uint64_t total)
@@ -399,11 +394,16 @@ static int do_receive(struct engine *e, struct vcpu *v, const struct transport_o
 	return status;
 }
 
-/* Host KVM_RUN -> guest resumed after a doorbell (that run must have begun right after it). */
+/* Host KVM_RUN -> guest resumed after a doorbell (that run must have begun right after
+ * it, and the guest's stamp must fall inside it, or the window's clocks are unrelated). */
 static void add_entry_leg(struct engine *e, struct vcpu *v, uint64_t guest_tsc)
 {
-	if (host_tsc_of(v, guest_tsc) > v->t_enter)
-		e->t.entry += host_tsc_of(v, guest_tsc) - v->t_enter;
+	uint64_t host;
+
+	if (vcpu_stamp_in_run(v, guest_tsc, &host))
+		e->t.entry += host - v->t_enter;
+	else
+		e->t.clock_outside++;
 }
 
 /* Exit and entry legs, and the fault stage when this doorbell retries an injected fault. */
@@ -411,12 +411,16 @@ static void account_arrival(struct engine *e, struct vcpu *v, const struct doorb
 			    bool adjacent)
 {
 	e->t.doorbells++;
+	uint64_t host;
+
 	if (!e->timing || !v->has_tsc_offset)
 		return;
 	if (after_fault && adjacent)
 		e->t.fault += v->t_exit - v->t_enter;
+	else if (db->guest_tsc && vcpu_stamp_in_run(v, db->guest_tsc, &host))
+		e->t.exit += v->t_exit - host;
 	else if (db->guest_tsc)
-		e->t.exit += v->t_exit - host_tsc_of(v, db->guest_tsc);
+		e->t.clock_outside++;
 	if (db->guest_prev_tsc && adjacent && !after_fault)
 		add_entry_leg(e, v, db->guest_prev_tsc);
 }

@@ -38,6 +38,7 @@ struct stage_times {
 	uint64_t exit, translate, fault, copy, handler, entry;
 	uint64_t doorbells, pages, faults;
 	uint64_t copied; /* bytes the host copied between guest pages and its buffers */
+	uint64_t clock_outside; /* guest stamps outside their KVM_RUN: exit/entry not measured */
 };
 
 /* The doorbell's registers, decoded (see doorbell_abi.h). */

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "boot.h"
 #include "elfload.h"
@@ -44,21 +43,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 }
 
 const char *kvm_device_path = "/dev/kvm";
-
-const char *kvm_backend_module(void)
-{
-	static const char *const modules[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
-	struct stat st;
-
-	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
-		char path[64];
-
-		snprintf(path, sizeof(path), "/sys/module/%s", modules[i]);
-		if (stat(path, &st) == 0)
-			return modules[i];
-	}
-	return "unknown";
-}
 
 int kvm_check_environment(void)
 {
@@ -112,6 +96,31 @@ static void *read_file(const char *path, size_t *size)
 	fclose(f);
 	*size = (size_t)n;
 	return data;
+}
+
+/* #PF injection: with KVM_CAP_EXCEPTION_PAYLOAD the fault's address travels as the
+ * exception's payload and KVM sets CR2 when it delivers the fault, so only the events are
+ * written back.  Without it (Linux < 4.20, or when asked for) CR2 can only be set by
+ * writing all of sregs back, which makes KVM reset the vCPU's MMU context and, on SVM,
+ * rewrites TR as KVM reports it (busy) — seen to break the guest's I/O bitmap under
+ * QEMU's emulated SVM. */
+static void setup_fault_injection(struct vm *vm, enum fault_injection want)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_EXCEPTION_PAYLOAD, .args = { 1 } };
+
+	vm->fault_injection = FAULT_INJECT_SREGS;
+	if (want == FAULT_INJECT_SREGS)
+		return;
+	if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap) == 0)
+		vm->fault_injection = FAULT_INJECT_PAYLOAD;
+	else if (want == FAULT_INJECT_PAYLOAD)
+		die("--fault-injection payload: this KVM (%s) cannot enable KVM_CAP_EXCEPTION_PAYLOAD: %s",
+		    vm->platform.backend, strerror(errno));
+}
+
+const char *fault_injection_name(enum fault_injection f)
+{
+	return f == FAULT_INJECT_PAYLOAD ? "exception-payload" : f == FAULT_INJECT_SREGS ? "sregs-cr2" : "auto";
 }
 
 static void setup_memory(struct vm *vm, uint64_t bytes)
@@ -218,7 +227,8 @@ struct vm *vm_create(const struct vm_config *cfg)
 	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->fd < 0)
 		die("KVM_CREATE_VM: %s", strerror(errno));
-	vm->backend = kvm_backend_module();
+	kvm_platform_probe(&vm->platform);
+	setup_fault_injection(vm, cfg->fault_injection);
 	vm->quiet = cfg->quiet;
 	vm->console_log = calloc(1, VM_CONSOLE_LOG_BYTES);
 	setup_memory(vm, cfg->mem_bytes);
@@ -285,12 +295,57 @@ void vcpu_inject_page_fault(struct vcpu *v, uint64_t gva, bool write)
 {
 	struct kvm_vcpu_events *ev = &v->run->s.regs.events;
 
-	ev->exception.injected = 1;
 	ev->exception.nr = X86_VEC_PF;
 	ev->exception.has_error_code = 1;
 	ev->exception.error_code = PF_ERR_U | (write ? PF_ERR_W : 0);
+	if (v->vm->fault_injection == FAULT_INJECT_PAYLOAD) {
+		ev->exception.pending = 1;
+		ev->exception.injected = 0;
+		ev->exception_has_payload = 1;
+		ev->exception_payload = gva;
+		ev->flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_EVENTS;
+		return;
+	}
+	ev->exception.injected = 1;
 	vcpu_sregs(v)->cr2 = gva;
 	v->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+}
+
+bool vcpu_stamp_within(struct vcpu *v, uint64_t guest_tsc, uint64_t lo, uint64_t hi, uint64_t *host_tsc)
+{
+	uint64_t host = guest_tsc - (uint64_t)v->tsc_offset;
+
+	if (!v->has_tsc_offset)
+		return false;
+	v->clock_stamps++;
+	if (host < lo || host > hi) {
+		v->clock_outside++;
+		return false;
+	}
+	*host_tsc = host;
+	return true;
+}
+
+bool vcpu_stamp_in_run(struct vcpu *v, uint64_t guest_tsc, uint64_t *host_tsc)
+{
+	return vcpu_stamp_within(v, guest_tsc, v->t_enter, v->t_exit, host_tsc);
+}
+
+bool vcpu_clocks_related(const struct vcpu *v)
+{
+	return v->has_tsc_offset && v->clock_outside == 0;
+}
+
+void vm_facts_add(struct vm_facts *f, const struct vm *vm)
+{
+	const struct vcpu *v = vm->vcpus[0];
+
+	f->platform = vm->platform;
+	f->fault_injection = vm->fault_injection;
+	f->has_tsc_offset = v->has_tsc_offset;
+	f->clock_stamps += v->clock_stamps;
+	f->clock_outside += v->clock_outside;
 }
 
 double vcpu_tsc_to_ns(const struct vcpu *v, double ticks)

@@ -43,6 +43,9 @@ static void usage(FILE *out)
 		"  --guest PATH    guest image (default: guest-bench.elf beside this program)\n"
 		"  --seed N        seed of the scattered frame order (default 1)\n"
 		"  --kvm-dev PATH  the KVM device (default /dev/kvm)\n"
+		"  --fault-injection payload|sregs\n"
+		"                  how page faults reach the guest: as the exception's payload (default where\n"
+		"                  KVM has KVM_CAP_EXCEPTION_PAYLOAD), or CR2 written through all of sregs\n"
 		"  --device NAME=PATH[,key=value...]\n"
 		"                  load a device module (repeatable; build/devices/skeleton.so is the template)\n"
 		"  --config FILE   load the modules listed in FILE ('device NAME=PATH[,key=value...]' lines)\n"
@@ -71,6 +74,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, 0, 's' },  { "quiet", no_argument, 0, 'q' },
 		{ "kvm-dev", required_argument, 0, 'k' }, { "help", no_argument, 0, 'h' },
 		{ "device", required_argument, 0, 'd' },  { "config", required_argument, 0, 'c' },
+		{ "fault-injection", required_argument, 0, 'f' },
 		{ 0, 0, 0, 0 },
 	};
 	static char guest_path[PATH_MAX];
@@ -108,6 +112,13 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			kvm_device_path = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "payload") && strcmp(optarg, "sregs")) {
+				fprintf(stderr, "pagegate: --fault-injection wants payload or sregs, not '%s'\n", optarg);
+				return 2;
+			}
+			cfg.fault_injection = !strcmp(optarg, "payload") ? FAULT_INJECT_PAYLOAD : FAULT_INJECT_SREGS;
 			break;
 		case 'd':
 		case 'c':

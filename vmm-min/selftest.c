@@ -34,24 +34,21 @@ static double median_ticks(uint64_t *v, size_t n)
 	return (double)(int64_t)v[n / 2];
 }
 
-static uint64_t host_time_of(const struct vcpu *v, uint64_t guest_tsc)
-{
-	return guest_tsc - (uint64_t)v->tsc_offset;
-}
-
 static uint64_t selftest_sync(struct vcpu *v, uint64_t tag, void *ctx)
 {
 	struct calibration *cal = ctx;
 	struct kvm_regs *r = vcpu_regs(v);
 	char detail[192];
+	uint64_t host;
 	bool ok;
 
 	switch (tag) {
 	case PG_SYNC_NULL_RING:
-		if (cal->nr_exit < MAX_RINGS)
-			cal->exit_legs[cal->nr_exit++] = v->t_exit - host_time_of(v, r->rsi);
-		if (r->r8 && cal->nr_entry < MAX_RINGS) /* the previous ring's resume */
-			cal->entry_legs[cal->nr_entry++] = host_time_of(v, r->r8) - v->t_enter;
+		if (cal->nr_exit < MAX_RINGS && vcpu_stamp_in_run(v, r->rsi, &host))
+			cal->exit_legs[cal->nr_exit++] = v->t_exit - host;
+		/* the previous ring's resume, stamped in this run */
+		if (r->r8 && cal->nr_entry < MAX_RINGS && vcpu_stamp_in_run(v, r->r8, &host))
+			cal->entry_legs[cal->nr_entry++] = host - v->t_enter;
 		return PG_CTL_OK;
 	case PG_SYNC_PAGES:
 		ok = vcpu_check_pages(v, r->rsi, r->r8, r->r9 & 0xff, (int)(r->r9 >> 8), detail, sizeof(detail));
@@ -67,38 +64,64 @@ static void print_ns(const struct vcpu *v, const char *what, double ticks)
 	printf("  %-40s %10.3f us\n", what, vcpu_tsc_to_ns(v, ticks) / 1000.0);
 }
 
+static void print_not_measured(const struct vcpu *v, const char *what)
+{
+	if (!v->has_tsc_offset)
+		printf("  %-40s not measured (no KVM_VCPU_TSC_OFFSET: guest and host clocks cannot be related)\n", what);
+	else
+		printf("  %-40s not measured (guest and host clocks unrelated here: %llu of %llu guest stamps fell "
+		       "outside the KVM_RUN that contained them)\n",
+		       what, (unsigned long long)v->clock_outside, (unsigned long long)v->clock_stamps);
+}
+
+/* Boot phases split at the kernel's first instruction, stamped by the guest's clock
+ * somewhere between the first KVM_RUN and the KERNEL_UP exit. */
+static void print_boot(struct vm *vm, uint64_t t_start, bool ok, uint64_t entry)
+{
+	struct vcpu *v = vm->vcpus[0];
+
+	if (ok && vcpu_clocks_related(v)) {
+		print_ns(v, "boot: first KVM_RUN -> kernel entry", (double)(entry - t_start));
+		print_ns(v, "boot: kernel set-up (ring 0)", (double)(vm->tsc_kernel_up - entry));
+	} else {
+		print_not_measured(v, "boot: first KVM_RUN -> kernel entry");
+		print_not_measured(v, "boot: kernel set-up (ring 0)");
+	}
+	print_ns(v, "boot: first KVM_RUN -> ring-3 entry", (double)(vm->tsc_user_up - t_start));
+}
+
 static void print_calibration(struct vm *vm, struct calibration *cal, uint64_t t_start)
 {
 	struct vcpu *v = vm->vcpus[0];
 	const char *names[] = { "doorbell round trip (guest view)", "page fault, ring 3 (first touch)",
 				"touch of a mapped page" };
+	char platform[160];
+	uint64_t entry = 0;
+	bool boot_ok = vcpu_stamp_within(v, vm->guest_tsc_kernel_entry, t_start, vm->tsc_kernel_up, &entry);
 
-	printf("calibration (medians; KVM backend %s, TSC %llu kHz):\n", vm->backend,
-	       (unsigned long long)v->tsc_khz);
+	kvm_platform_describe(&vm->platform, platform, sizeof(platform));
+	printf("calibration (medians; KVM backend %s; TSC %llu kHz):\n", platform, (unsigned long long)v->tsc_khz);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const struct vm_report *rep = vm_find_report(vm, names[i]);
 
 		if (rep)
 			print_ns(v, names[i], (double)rep->value);
 	}
-	if (v->has_tsc_offset) {
+	if (vcpu_clocks_related(v) && cal->nr_exit && cal->nr_entry) {
 		print_ns(v, "  exit leg (guest OUT -> host)", median_ticks(cal->exit_legs, cal->nr_exit));
 		print_ns(v, "  entry leg (host KVM_RUN -> guest)", median_ticks(cal->entry_legs, cal->nr_entry));
 	} else {
-		printf("  exit/entry legs: not measured (KVM_VCPU_TSC_OFFSET attribute missing: guest and host clocks cannot be related)\n");
+		print_not_measured(v, "  exit leg (guest OUT -> host)");
+		print_not_measured(v, "  entry leg (host KVM_RUN -> guest)");
 	}
-	if (v->has_tsc_offset) {
-		print_ns(v, "boot: first KVM_RUN -> kernel entry", (double)(host_time_of(v, vm->guest_tsc_kernel_entry) - t_start));
-		print_ns(v, "boot: kernel set-up (ring 0)", (double)(vm->tsc_kernel_up - host_time_of(v, vm->guest_tsc_kernel_entry)));
-	}
-	print_ns(v, "boot: first KVM_RUN -> ring-3 entry", (double)(vm->tsc_user_up - t_start));
+	print_boot(vm, t_start, boot_ok, entry);
 }
 
 int selftest_main(const struct vm_config *base)
 {
 	struct vm_config cfg = *base;
 	struct calibration *cal = calloc(1, sizeof(*cal));
-	char outcome[1200];
+	char outcome[1200], platform[160];
 	uint64_t t_start;
 	struct vm *vm;
 	int failed;
@@ -107,8 +130,9 @@ int selftest_main(const struct vm_config *base)
 	vm = vm_create(&cfg);
 	vm->sync_hook = selftest_sync;
 	vm->sync_ctx = cal;
-	printf("pagegate selftest: %llu MiB guest RAM, KVM backend %s\n",
-	       (unsigned long long)(vm->mem.size >> 20), vm->backend);
+	kvm_platform_describe(&vm->platform, platform, sizeof(platform));
+	printf("pagegate selftest: %llu MiB guest RAM, KVM backend %s, page faults injected by %s\n",
+	       (unsigned long long)(vm->mem.size >> 20), platform, fault_injection_name(vm->fault_injection));
 	t_start = __rdtsc();
 	vm_run(vm);
 	vm_describe_outcome(vm, outcome, sizeof(outcome));

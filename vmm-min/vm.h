@@ -24,6 +24,22 @@
 struct vcpu;
 struct vm;
 
+/* What serves /dev/kvm and what the host itself runs on (vmm-min/platform.c). */
+struct kvm_platform {
+	const char *backend; /* kvm_intel, kvm_amd, kvm_pvm, unknown */
+	char hypervisor[13]; /* CPUID signature of the hypervisor below this host, "" if none */
+	bool nested;         /* this host is a VM: KVM here is nested */
+	bool emulated;       /* that VM's CPU is emulated (QEMU TCG): timings mean nothing */
+};
+void kvm_platform_probe(struct kvm_platform *p);
+/* One phrase: "kvm_pvm, nested (host hypervisor "KVMKVMKVM")" and the like. */
+void kvm_platform_describe(const struct kvm_platform *p, char *out, size_t cap);
+
+/* How a #PF reaches the guest: the exception payload (KVM_CAP_EXCEPTION_PAYLOAD: only the
+ * events are written) or CR2 written through all of sregs (the fallback). */
+enum fault_injection { FAULT_INJECT_AUTO, FAULT_INJECT_PAYLOAD, FAULT_INJECT_SREGS };
+const char *fault_injection_name(enum fault_injection f);
+
 /* One port-I/O or MMIO access, as KVM reports it. */
 struct io_access {
 	uint64_t addr;  /* port number or guest-physical address */
@@ -69,7 +85,8 @@ struct vm {
 	int nr_vcpus;
 	struct io_handler io[VM_MAX_IO_HANDLERS];
 	int nr_io;
-	const char *backend; /* kvm_intel, kvm_amd, kvm_pvm, ... */
+	struct kvm_platform platform; /* backend, nested, emulated */
+	enum fault_injection fault_injection; /* how #PF is injected (never AUTO here) */
 	bool quiet;          /* do not echo the guest console */
 
 	/* console: the current partial line, the last full line, everything (capped) */
@@ -106,14 +123,29 @@ struct vcpu {
 	uint64_t tsc_khz;
 	uint64_t t_enter, t_exit; /* host TSC around the last KVM_RUN */
 	uint64_t exits;
+	/* Guest TSC stamps converted to host time, and those that fell outside the KVM_RUN
+	 * they were taken in: any such stamp means the clocks are not related as assumed. */
+	uint64_t clock_stamps, clock_outside;
 };
 
 struct vm_config {
 	uint64_t mem_bytes;
+	enum fault_injection fault_injection; /* AUTO: the payload where KVM has it */
 	const char *guest_path;
 	struct pg_params params; /* mode, page size, frame policy, seed, args */
 	bool quiet;
 };
+
+/* What a run's metadata says of the machine and its clocks: the platform, how faults
+ * were injected, and the clock check's counts (summed over the VMs of a run). */
+struct vm_facts {
+	struct kvm_platform platform;
+	enum fault_injection fault_injection;
+	bool has_tsc_offset;
+	uint64_t clock_stamps, clock_outside;
+};
+/* Set f's platform and injection from vm and add its vCPU's clock counts to f's. */
+void vm_facts_add(struct vm_facts *f, const struct vm *vm);
 
 /* The KVM device (default /dev/kvm). */
 extern const char *kvm_device_path;
@@ -159,9 +191,18 @@ int vcpu_translate(struct vcpu *v, uint64_t gva, uint64_t *gpa);
 /* Queue an external interrupt (KVM_INTERRUPT, no in-kernel irqchip); 0, or -1 if the
  * vCPU cannot take one now (interrupts off or blocked). */
 int vcpu_interrupt(struct vcpu *v, unsigned vector);
-/* Inject a user-mode #PF at gva (a write fault if write) on the next entry: events and
- * CR2 through the sync registers, no ioctl. */
+/* Inject a user-mode #PF at gva (a write fault if write) on the next entry, through the
+ * sync registers (no ioctl): the events alone with the payload, else events and sregs. */
 void vcpu_inject_page_fault(struct vcpu *v, uint64_t gva, bool write);
+/* A guest TSC stamp taken during the last KVM_RUN, as host TSC: true if it converts
+ * (KVM_VCPU_TSC_OFFSET known) and lands inside [t_enter, t_exit] of that run; false
+ * otherwise, counting the stamp as outside.  Every figure that mixes guest and host
+ * clocks is derived through this check, or reported as not measured. */
+bool vcpu_stamp_in_run(struct vcpu *v, uint64_t guest_tsc, uint64_t *host_tsc);
+/* The same check against a host interval [lo, hi] known to contain the stamp. */
+bool vcpu_stamp_within(struct vcpu *v, uint64_t guest_tsc, uint64_t lo, uint64_t hi, uint64_t *host_tsc);
+/* True while no stamp has failed that check. */
+bool vcpu_clocks_related(const struct vcpu *v);
 /* Convert guest TSC ticks to nanoseconds. */
 double vcpu_tsc_to_ns(const struct vcpu *v, double ticks);
 
