@@ -245,6 +245,22 @@ static void package_version(const char *package, char *out, size_t cap)
 		snprintf(out, cap, "not installed");
 }
 
+bool dataset_timings_meaningful(const char *dir)
+{
+	char path[600], text[8192];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	return !strstr(text, "\"timings_meaningful\": false");
+}
+
 void warn_if_emulated(const struct kvm_platform *p)
 {
 	if (p->emulated)

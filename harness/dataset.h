@@ -88,6 +88,8 @@ struct stage_times;
 /* The host's stage times and counts of a sample (ticks at tsc_khz), and guest_ns =
  * total_ns (set before) minus the stages. */
 void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz);
+/* False when dir/meta.json says the run's CPU was emulated: its timings mean nothing. */
+bool dataset_timings_meaningful(const char *dir);
 /* One line on stderr when the CPU is emulated: the timings of such a run mean nothing. */
 void warn_if_emulated(const struct kvm_platform *p);
 /* This process's command line, arguments separated by spaces. */

@@ -195,7 +195,7 @@ static int figure(const char *figdir, const char *name, const char *facet, const
 	return rc;
 }
 
-static int plot_facet(const struct csv *t, size_t r, const char *figdir)
+static int plot_facet(const struct csv *t, size_t r, const char *figdir, bool meaningful)
 {
 	static const char *const throughput[] = { "throughput", "bound", NULL }, *const stages[] = { "stages", NULL },
 				 *const faults[] = { "faults", NULL };
@@ -205,11 +205,12 @@ static int plot_facet(const struct csv *t, size_t r, const char *figdir)
 	int rc;
 
 	facet_name(t, r, facet, sizeof(facet));
-	snprintf(title, sizeof(title), "title='%s, %s buffer, %s pages, %s frames%s'", csv_get(t, r, "direction"),
+	snprintf(title, sizeof(title), "title='%s, %s buffer, %s pages, %s frames%s%s'", csv_get(t, r, "direction"),
 		 csv_get(t, r, "fault"), csv_get(t, r, "page_size"), csv_get(t, r, "frames"),
 		 !strcmp(csv_get(t, r, "window"), "device")
 			 ? (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov, via device)" : " (copy, via device)")
-			 : (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov)" : ""));
+			 : (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov)" : ""),
+		 meaningful ? "" : " - EMULATED CPU: timings not meaningful");
 	rc = figure(figdir, "throughput", facet, throughput, write_throughput, t, r, labels, n, title);
 	rc |= figure(figdir, "stages", facet, stages, write_stages, t, r, labels, n, title);
 	if (!strcmp(csv_get(t, r, "fault"), "cold"))
@@ -255,7 +256,7 @@ int plot_main(const char *dir)
 	printf("figures in %s:\n", figdir);
 	for (size_t r = 0; r < t->nrows; r++)
 		if (first_of_facet(t, r))
-			rc |= plot_facet(t, r, figdir);
+			rc |= plot_facet(t, r, figdir, dataset_timings_meaningful(dir));
 	csv_free(t);
 	return rc;
 }

@@ -272,18 +272,7 @@ static void print_facet(FILE *out, const struct csv *t, size_t facet_row)
 /* A banner when the run's meta.json says its timings mean nothing (an emulated CPU). */
 static void print_meaning(FILE *out, const char *dir)
 {
-	char path[600], text[8192];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/meta.json", dir);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = 0;
-	fclose(f);
-	if (strstr(text, "\"timings_meaningful\": false"))
+	if (!dataset_timings_meaningful(dir))
 		fprintf(out, "*** this run's CPU was emulated (QEMU TCG): its timings are NOT meaningful; it shows the "
 			     "code works, not how fast ***\n");
 }

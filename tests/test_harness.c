@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 #include "testlib.h"
+#include "vm.h"
 
 static bool kvm_usable;
 static char tmp[200];
@@ -166,9 +167,34 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* A row's clock verdict and its legs agree: "ok" with non-negative exit and entry times,
+ * "unrelated" with them empty — and never "ok" on an emulated CPU, whose guest and host
+ * clocks are not related as KVM says. */
+static void check_clock_cells(const struct csv *res, size_t r)
+{
+	static const char *const legs[] = { "exit_ns", "entry_ns", "guest_ns" };
+	struct kvm_platform p;
+	bool ok = !strcmp(csv_get(res, r, "clock"), "ok");
+
+	kvm_platform_probe(&p);
+	if (!ok && strcmp(csv_get(res, r, "clock"), "unrelated"))
+		fail_msg("row %zu: clock = '%s'", r, csv_get(res, r, "clock"));
+	if (ok && p.emulated)
+		fail_msg("row %zu: clock 'ok' on an emulated CPU", r);
+	for (size_t i = 0; i < sizeof(legs) / sizeof(legs[0]); i++) {
+		const char *cell = csv_get(res, r, legs[i]);
+
+		bool negative_leg = strcmp(legs[i], "guest_ns") && strtod(cell, NULL) < 0;
+
+		if (ok ? !cell[0] || negative_leg : cell[0] != 0)
+			fail_msg("row %zu: clock %s but %s = '%s'", r, csv_get(res, r, "clock"), legs[i], cell);
+	}
+}
+
 static void test_dataset_schema(void **state)
 {
 	char out[65536], dir[300], path[600];
+	struct kvm_platform platform;
 	struct csv *res, *sum;
 	char *meta;
 	int rc;
@@ -204,6 +230,7 @@ static void test_dataset_schema(void **state)
 			    (strcmp(csv_get(res, r, "delivery"), "iov") ? csv_num(res, r, "bytes") : 0));
 		assert_true(strtoull(csv_get(res, r, "faults"), NULL, 10) ==
 			    (strcmp(csv_get(res, r, "fault"), "cold") ? 0 : csv_num(res, r, "bytes") / 4096));
+		check_clock_cells(res, r);
 	}
 	sum = test_read_csv(dir, "summary.csv");
 	assert_int_equal(sum->nrows, 16);
@@ -223,6 +250,8 @@ static void test_dataset_schema(void **state)
 	}
 	assert_non_null(strstr(meta, "\"status\": \"complete\""));
 	assert_non_null(strstr(meta, "\"schema_version\": 2,"));
+	kvm_platform_probe(&platform);
+	assert_non_null(strstr(meta, platform.emulated ? "\"timings_meaningful\": false" : "\"timings_meaningful\": true"));
 	free(meta);
 	csv_free(res);
 	csv_free(sum);
