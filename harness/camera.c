@@ -117,6 +117,7 @@ static uint64_t on_frame(struct vcpu *v, uint64_t tag, void *ctx)
 	struct kvm_regs *r = vcpu_regs(v);
 	uint64_t in = 0, seq = r->r8;
 	bool timed = vcpu_stamp_in_run(v, r->rsi, &in);
+	uint64_t arrived = timed ? in : v->t_exit; /* for pacing: the frame was in by this exit */
 	uint64_t period = (uint64_t)(s->period_ns * (double)v->tsc_khz / 1e6);
 	struct sample row = { .config = s->config, .rep = (int)s->frames };
 
@@ -135,8 +136,8 @@ static uint64_t on_frame(struct vcpu *v, uint64_t tag, void *ctx)
 		return 0;
 	}
 	s->bad += r->r9 != 1;
-	s->misses += in > s->start + (seq + 1) * period;
-	return vcpu_tsc_to_ns(v, (double)(in - s->start)) < s->seconds * 1e9;
+	s->misses += arrived > s->start + (seq + 1) * period;
+	return vcpu_tsc_to_ns(v, (double)(arrived - s->start)) < s->seconds * 1e9;
 }
 
 struct run_args {
@@ -213,15 +214,15 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Latency CDF data: one block per stream, sorted latencies (ms) and cumulative share. */
-static void write_cdf(FILE *f, const char *name, struct stream *s)
+/* Latency CDF data: one block per stream, sorted latencies (ms) and cumulative share;
+ * nothing (false) for a stream whose latencies were not measured. */
+static bool write_cdf(FILE *f, const char *name, struct stream *s)
 {
-	double *v = malloc((s->frames + 1) * sizeof(*v));
+	double *v;
 
-	if (s->unrelated) { /* no latencies to draw */
-		free(v);
-		return;
-	}
+	if (s->unrelated || !s->frames)
+		return false;
+	v = malloc((s->frames + 1) * sizeof(*v));
 	for (uint64_t i = 0; i < s->frames; i++)
 		v[i] = s->latency_ns[i] / 1e6;
 	qsort(v, s->frames, sizeof(*v), cmp_double);
@@ -230,6 +231,7 @@ static void write_cdf(FILE *f, const char *name, struct stream *s)
 		fprintf(f, "%.4f %.5f\n", v[i], (double)(i + 1) / (double)s->frames);
 	fprintf(f, "\n\n");
 	free(v);
+	return true;
 }
 
 static int split(char *list, const char **out)
@@ -286,11 +288,19 @@ static void report_stream(const struct run_args *a, const struct stream *s, FILE
 	double p99 = timed ? stats_percentile(s->latency_ns, s->frames, 99) / 1e6 : NAN;
 	const char *delivery = a->iov ? "iov" : "copy";
 
-	printf("%-8s %-10s %-8s %9.1f %10.2f %10.2f %10.2f %8llu %8llu %6llu %s\n", a->preset, a->transport, delivery,
-	       (double)s->frames / a->seconds, med, p95, p99, (unsigned long long)s->misses,
+	char cells[3][2][24]; /* median, p95, p99: as printed and as a CSV cell ("n/m" / empty) */
+	const double ms[3] = { med, p95, p99 };
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(cells[i][0], sizeof(cells[i][0]), isnan(ms[i]) ? "n/m" : "%.2f", ms[i]);
+		snprintf(cells[i][1], sizeof(cells[i][1]), isnan(ms[i]) ? "" : "%.3f", ms[i]);
+	}
+	printf("%-8s %-10s %-8s %9.1f %10s %10s %10s %8llu %8llu %6llu %s\n", a->preset, a->transport, delivery,
+	       (double)s->frames / a->seconds, cells[0][0], cells[1][0], cells[2][0], (unsigned long long)s->misses,
 	       (unsigned long long)s->dropped, (unsigned long long)s->bad, sustained ? "yes" : "no");
-	fprintf(streams, "%s,%s,%.0f,%s,%s,%llu,%.2f,%.3f,%.3f,%.3f,%llu,%llu,%llu,%s\n", a->preset, a->format, a->fps,
-		a->transport, delivery, (unsigned long long)s->frames, (double)s->frames / a->seconds, med, p95, p99,
+	fprintf(streams, "%s,%s,%.0f,%s,%s,%llu,%.2f,%s,%s,%s,%llu,%llu,%llu,%s\n", a->preset, a->format, a->fps,
+		a->transport, delivery, (unsigned long long)s->frames, (double)s->frames / a->seconds, cells[0][1],
+		cells[1][1], cells[2][1],
 		(unsigned long long)s->misses, (unsigned long long)s->dropped, (unsigned long long)s->bad,
 		sustained ? "yes" : "no");
 }
@@ -366,6 +376,7 @@ static int run_preset(const struct vm_config *cfg, const struct camera_opts *o, 
 	uint32_t op = 40 + 2 * (uint32_t)p;
 	FILE *data;
 	int rc = load_camera(o->presets[p], o->format, op);
+	bool drawn = false;
 
 	if (rc)
 		return rc;
@@ -387,9 +398,14 @@ static int run_preset(const struct vm_config *cfg, const struct camera_opts *o, 
 			report_stream(&a, s, streams);
 			rc |= s->bad ? 1 : 0;
 			snprintf(name, sizeof(name), "%s (%s)", o->transports[t], o->deliveries[d]);
-			write_cdf(data, name, s);
+			drawn |= write_cdf(data, name, s);
 		}
 	fclose(data);
+	if (!drawn) {
+		printf("camera %s: no latency CDF: latencies not measured (guest and host clocks unrelated)\n",
+		       o->presets[p]);
+		return rc;
+	}
 	snprintf(out, sizeof(out), "%s/figures/camera-%s", run->dir, o->presets[p]);
 	snprintf(title, sizeof(title), "title='camera %s %s %.0f fps: frame ready -> in the guest'", o->presets[p],
 		 o->format, o->fps);

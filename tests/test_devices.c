@@ -273,6 +273,7 @@ static void test_camera_scenario(void **state)
 {
 	char cmd[1200], out[4096], dir[300];
 	struct csv *rows, *summary, *streams;
+	struct kvm_platform p;
 	int rc;
 
 	(void)state;
@@ -288,7 +289,9 @@ static void test_camera_scenario(void **state)
 	rows = test_read_csv(dir, "results.csv");
 	summary = test_read_csv(dir, "summary.csv");
 	streams = test_read_csv(dir, "streams.csv");
-	assert_true(rows->nrows > 4 * 20); /* four streams of ~30 frames */
+	kvm_platform_probe(&p);
+	/* four streams of ~30 frames; an emulated CPU is too slow for basic to keep up */
+	assert_true(rows->nrows > (p.emulated ? 4 : 4 * 20));
 	for (size_t r = 0; r < rows->nrows; r++) {
 		assert_string_equal(csv_get(rows, r, "status"), "0");
 		assert_string_equal(csv_get(rows, r, "direction"), "camera");
@@ -303,7 +306,10 @@ static void test_camera_scenario(void **state)
 	snprintf(cmd, sizeof(cmd), "%s/meta.json", dir);
 	assert_int_equal(access(cmd, R_OK), 0);
 	snprintf(cmd, sizeof(cmd), "%s/figures/camera-720p.png", dir);
-	assert_int_equal(access(cmd, R_OK), 0);
+	if (p.emulated) /* latencies not measured: no figure, and the run says so */
+		assert_non_null(strstr(out, "camera 720p: no latency CDF: latencies not measured"));
+	else
+		assert_int_equal(access(cmd, R_OK), 0);
 }
 
 static int setup(void **state)

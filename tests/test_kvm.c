@@ -298,17 +298,20 @@ static void test_translators_agree_with_kvm_translate(void **state)
 }
 
 /* Host -> guest notification: every interrupt injected at the guest's halt arrives (the
- * guest asserts its kernel counted each), and every polled write is seen. */
+ * guest asserts its kernel counted each), and every polled write is seen; the latencies
+ * are measured for all 25 rounds — or, on an emulated CPU, "not measured". */
 static void test_notification_interrupts_arrive(void **state)
 {
 	char cmd[512], out[2048];
+	struct kvm_platform p;
 
 	(void)state;
 	if (!kvm_usable)
 		skip();
+	kvm_platform_probe(&p);
 	snprintf(cmd, sizeof(cmd), "%s/pagegate --quiet --mem 64M notify --rounds 25", test_build_dir());
 	if (test_capture(cmd, out, sizeof(out)) != 0 || !strstr(out, "interrupts delivered: 25 of 25; guest done, status 0") ||
-	    !strstr(out, "(25 rounds)"))
+	    !strstr(out, p.emulated ? "not measured" : "(25 rounds)") || (p.emulated && strstr(out, "rounds)")))
 		fail_msg("%s", out);
 }
 

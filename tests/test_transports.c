@@ -104,7 +104,9 @@ static void check_result(const struct transfer_result *r)
 	if (t->copied != expect_copied)
 		fail_msg("%s: the host copied %llu bytes, expected %llu", what, (unsigned long long)t->copied,
 			 (unsigned long long)expect_copied);
-	if (stages > r->guest.guest_ticks)
+	/* host stages and the guest's total compare only where the two clocks are related
+	 * (not under an emulated CPU: every such row has a stamp outside its KVM_RUN) */
+	if (t->clock_outside == 0 && stages > r->guest.guest_ticks)
 		fail_msg("%s: stages sum to %llu ticks, more than the guest's total %llu", what,
 			 (unsigned long long)stages, (unsigned long long)r->guest.guest_ticks);
 }
