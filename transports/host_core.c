@@ -124,7 +124,7 @@ static void __attribute__((format(printf, 2, 3))) warn(struct engine *e, const c
 	va_list ap;
 
 	e->warnings++;
-	if (e->warnings > 10 && e->warnings % 1000)
+	if (e->quiet || (e->warnings > 10 && e->warnings % 1000))
 		return;
 	fprintf(stderr, "pagegate: rejected doorbell #%llu: ", (unsigned long long)e->warnings);
 	va_start(ap, fmt);
@@ -225,21 +225,18 @@ static uint32_t iov_limit(uint64_t total)
 }
 
 /* Start a new operation of `total` input bytes: nothing of the last one survives (its
- * input length, segment lists, output, delivery).  0, or -1 if memory is short. */
-static int op_start(struct engine *e, struct op_state *op, uint64_t total)
+ * input length, segment lists, output, delivery).  Nothing is allocated yet: the input
+ * buffer grows as SENDs fill it, so no doorbell pays for bytes it does not bring. */
+static void op_start(struct engine *e, struct op_state *op, uint64_t total)
 {
-	op->phase = OP_IDLE;
 	op->delivery = e->delivery;
-	op->in_total = op->in_len = 0;
+	op->in_len = 0;
 	op->in_iov.n = op->piece.n = 0;
 	op->in_iov.limit = iov_limit(total);
 	op->out.len = op->out_pos = 0;
 	op->out.deferred = false;
-	if (op->delivery == DELIVER_COPY && grow(&op->in, &op->in_cap, total, e->fresh_byte))
-		return -1;
 	op->in_total = total;
 	op->phase = OP_SENDING;
-	return 0;
 }
 
 /* The SEND continues the input being sent (else it starts a new operation). */
@@ -350,8 +347,7 @@ static int do_send(struct engine *e, struct vcpu *v, const struct transport_ops 
 			     (unsigned long long)db->total, (unsigned long long)e->max_op_bytes);
 			return PG_DB_ENOMEM;
 		}
-		if (op_start(e, op, db->total))
-			return PG_DB_ENOMEM;
+		op_start(e, op, db->total);
 	}
 	if (db->bytes == 0 || db->bytes > t->max_bytes_per_doorbell || db->bytes > op->in_total - op->in_len) {
 		warn(e, "%s: SEND of %llu bytes with %llu of %llu already in (at most %llu per doorbell)",
@@ -359,6 +355,8 @@ static int do_send(struct engine *e, struct vcpu *v, const struct transport_ops 
 		     (unsigned long long)op->in_total, (unsigned long long)t->max_bytes_per_doorbell);
 		return PG_DB_EINVAL;
 	}
+	if (op->delivery == DELIVER_COPY && grow(&op->in, &op->in_cap, op->in_len + db->bytes, e->fresh_byte))
+		return PG_DB_ENOMEM;
 	status = move(e, v, t, op, db, op->delivery == DELIVER_COPY ? op->in + op->in_len : NULL, resume);
 	if (status == PG_DB_OK && op->delivery == DELIVER_IOV && append_piece(op)) {
 		warn(e, "%s: op %u's input is in more than %u separate pieces of guest memory", t->name, op->id,

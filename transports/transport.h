@@ -113,6 +113,7 @@ struct engine {
 	uint64_t warnings;      /* rejected doorbells */
 	uint64_t last_doorbell_exit; /* vCPU exit count at the last doorbell */
 	uint8_t fresh_byte;     /* what new host-buffer bytes hold: 0; tests set a canary */
+	bool quiet;             /* count rejections without printing them (fuzzers, random test) */
 	uint64_t doorbell_produced, peak_produced; /* device output bytes: this doorbell, most of any */
 	/* The doorbell last answered RETRY, exactly as rung, and how far it got.  Every
 	 * doorbell disarms it; only the identical doorbell (every register that defines it,
