@@ -46,7 +46,7 @@ GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench
 	$(TRANSPORT_GUEST_SRCS)
 # Guest code the host tests build natively, to check the host against it.
 SHARED_GUEST_SRCS := guest-bench/kernel/paging.c guest-bench/kernel/frames.c
-TEST_NAMES := test_ptwalk test_elf test_frames test_model test_cbench test_kvm test_devices test_transports test_harness
+TEST_NAMES := test_ptwalk test_elf test_frames test_model test_cbench test_kvm test_devices test_transports test_harness test_hostile_random
 
 host_obj = $(patsubst %.c,$(BUILD)/host/%.o,$(1))
 CBENCH_SRCS := harness/cbench/cbench.cc
@@ -113,6 +113,12 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libpagegate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Ivmm-min -o $@ $< $(BUILD)/libpagegate.a $(HOST_LDFLAGS) $(HOST_LIBS) -lcmocka
 
+# The random hostile-guest driver shares the fuzzer's fake VM and oracles.
+$(BUILD)/tests/test_hostile_random: tests/test_hostile_random.c fuzz/hostile_vm.c fuzz/hostile_vm.h $(BUILD)/libpagegate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Ivmm-min -o $@ tests/test_hostile_random.c fuzz/hostile_vm.c $(BUILD)/libpagegate.a \
+		$(HOST_LDFLAGS) $(HOST_LIBS) -lcmocka
+
 # The one test command (README.md): installs missing packages when root, builds, then
 # runs every test binary, normal build and ASan+UBSan build; the KVM tests run natively
 # where /dev/kvm opens and inside an emulated VM where it does not (tests/run-tests).
@@ -142,9 +148,10 @@ build/fuzz/fuzz_ptwalk: fuzz/fuzz_ptwalk.c vmm-min/gmem.c vmm-min/ptwalk.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 
-build/fuzz/fuzz_doorbell: fuzz/fuzz_doorbell.c $(FUZZ_HOST_SRCS)
+build/fuzz/fuzz_doorbell: fuzz/fuzz_doorbell.c fuzz/hostile_vm.c $(FUZZ_HOST_SRCS) guest-bench/kernel/paging.c \
+		| build/devices/skeleton.so
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -ldl
 
 # Each target for FUZZ_SECONDS from its committed seed corpus (new inputs go to build/).
 fuzz: fuzz-build

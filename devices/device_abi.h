@@ -68,8 +68,8 @@ struct pg_device {
 
 typedef const struct pg_device *(*pg_device_entry_fn)(void);
 
-/* Copy len bytes of the input from byte `from` on into dst; 0, or -1 if the input is
- * shorter. */
+/* Copy len bytes of the input from byte `from` on into dst; 0, or -1 if the input — its
+ * length or its segments — is shorter (dst may then be partly written). */
 static inline int pg_input_read(const struct pg_device_input *in, uint64_t from, void *dst, uint64_t len)
 {
 	uint8_t *d = (uint8_t *)dst;
@@ -89,7 +89,7 @@ static inline int pg_input_read(const struct pg_device_input *in, uint64_t from,
 		len -= n;
 		from = 0;
 	}
-	return 0;
+	return len ? -1 : 0;
 }
 
 /* pg_checksum of the input's bytes as if they were one buffer (words straddling

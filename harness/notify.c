@@ -71,7 +71,7 @@ static uint64_t on_sync(struct vcpu *v, uint64_t tag, void *ctx)
 	bool timed = tag == PG_SYNC_NOTIFY_SEEN && vcpu_stamp_in_run(v, r->rsi, &host_seen);
 
 	if (tag == PG_SYNC_POLL_READY) {
-		if (vcpu_translate(v, r->rsi, &gpa) || !(n->poll_word = gmem_ptr(&v->vm->mem, gpa, 8)))
+		if (vcpu_translate(v, r->rsi, &gpa) || !(n->poll_word = gmem_guest_ptr(&v->vm->mem, gpa, 8)))
 			return PG_CTL_EFAULT;
 		n->writer_started = pthread_create(&n->writer, NULL, poll_writer, n) == 0;
 		return n->writer_started ? PG_CTL_OK : PG_CTL_EINVAL;

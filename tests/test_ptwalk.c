@@ -268,6 +268,44 @@ static void test_leafcopy_rights_and_bad_tables(void **state)
 	assert_true(gpas[0] < RAM);
 }
 
+/* Issue 12, hole 6: RAM of whole 4 KiB pages but not whole 2 MiB regions, a 2 MiB page
+ * over its end: a cache hit on the part past RAM is refused as the plain walk refuses it. */
+static void test_cached_large_page_past_ram(void **state)
+{
+	struct image *img = *state;
+	struct pt_walk_cache cache;
+	struct pt_walk w;
+	uint64_t last = 0x40000000 + PAGE_SIZE_2M - 1;
+
+	pt_walk_cache_reset(&cache);
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x40000000, RAM - PAGE_SIZE_2M, PAGE_SHIFT_2M, PTE_W | PTE_U), 0);
+	img->mem.size = RAM - PAGE_SIZE_4K;
+	assert_int_equal(pt_walk_cached(&cache, &img->mem, img->root, 0x40000000, &w), PTW_OK); /* miss, in RAM */
+	assert_int_equal(pt_walk(&img->mem, img->root, last, &w), PTW_OUTSIDE_RAM);
+	assert_int_equal(pt_walk_cached(&cache, &img->mem, img->root, last, &w), PTW_OUTSIDE_RAM); /* hit */
+	img->mem.size = RAM;
+}
+
+/* Page-table reads and leaf-table copies never touch the boot area; ranges past 2^64 are
+ * refused whole. */
+static void test_boot_area_and_top_of_address_space(void **state)
+{
+	struct image *img = *state;
+	uint64_t gpas[2];
+	enum pt_walk_status st;
+	struct pt_walk w;
+
+	assert_int_equal(pt_map(&img->ctx, img->root, 0x50000, 0x900000, PAGE_SHIFT_4K, PTE_W | PTE_U), 0);
+	assert_int_equal(pt_walk(&img->mem, img->root, 0x50000, &w), PTW_OK);
+	img->mem.boot_end = img->root + PAGE_SIZE_4K; /* the PML4 now lies in the boot area */
+	assert_int_equal(pt_walk(&img->mem, img->root, 0x50000, &w), PTW_OUTSIDE_RAM);
+	assert_int_equal(pt_translate_leafcopy(&img->mem, img->root, 0x50000, 1, false, gpas, &st), 0);
+	assert_int_equal(st, PTW_OUTSIDE_RAM);
+	img->mem.boot_end = 0;
+	assert_int_equal(pt_translate_leafcopy(&img->mem, img->root, 0xfffffffffffff000ull, 2, false, gpas, &st), 0);
+	assert_int_equal(st, PTW_NONCANONICAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +318,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gmem_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leafcopy_and_cache_agree_with_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leafcopy_rights_and_bad_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cached_large_page_past_ram, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot_area_and_top_of_address_space, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ptwalk", tests, NULL, NULL);

@@ -19,25 +19,32 @@ static inline uint64_t tsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* One doorbell, RETRY or not. */
+static struct ring ring_once(const struct pg_transport *t, uint64_t state, uint64_t addr, uint64_t bytes,
+			     uint64_t total, uint64_t op, uint64_t extra)
+{
+	register uint64_t r8 __asm__("r8") = total;
+	register uint64_t r9 __asm__("r9") = op;
+	register uint64_t r10 __asm__("r10") = tsc();
+	register uint64_t r11 __asm__("r11") = last_return_tsc;
+	uint64_t rax = state, rsi = bytes;
+
+	__asm__ volatile("outb %%al, %%dx"
+			 : "+a"(rax), "+S"(rsi), "+r"(r8), "+r"(r10), "+r"(r11)
+			 : "d"((uint16_t)PG_DB_PORT(t->id)), "D"(addr), "r"(r9), "c"(extra)
+			 : "memory");
+	last_return_tsc = tsc();
+	return (struct ring){ rax, rsi, r8 };
+}
+
 static struct ring doorbell(const struct pg_transport *t, uint64_t state, uint64_t addr, uint64_t bytes,
 			    uint64_t total, uint64_t op, uint64_t extra)
 {
 	struct ring out;
 
-	do {
-		register uint64_t r8 __asm__("r8") = total;
-		register uint64_t r9 __asm__("r9") = op;
-		register uint64_t r10 __asm__("r10") = tsc();
-		register uint64_t r11 __asm__("r11") = last_return_tsc;
-		uint64_t rax = state, rsi = bytes;
-
-		__asm__ volatile("outb %%al, %%dx"
-				 : "+a"(rax), "+S"(rsi), "+r"(r8), "+r"(r10), "+r"(r11)
-				 : "d"((uint16_t)PG_DB_PORT(t->id)), "D"(addr), "r"(r9), "c"(extra)
-				 : "memory");
-		last_return_tsc = tsc();
-		out = (struct ring){ rax, rsi, r8 };
-	} while (out.status == PG_DB_RETRY);
+	do
+		out = ring_once(t, state, addr, bytes, total, op, extra);
+	while (out.status == PG_DB_RETRY);
 	return out;
 }
 
@@ -48,6 +55,12 @@ int pg_ring(const struct pg_transport *t, uint64_t state, uint64_t addr, uint64_
 
 	*moved = r.moved;
 	return (int)r.status;
+}
+
+int pg_ring_once(const struct pg_transport *t, uint64_t state, uint64_t addr, uint64_t bytes, uint64_t total,
+		 uint64_t op, uint64_t extra)
+{
+	return (int)ring_once(t, state, addr, bytes, total, op, extra).status;
 }
 
 static uint64_t piece(const struct pg_transport *t, uint64_t addr, uint64_t left)

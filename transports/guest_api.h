@@ -36,6 +36,10 @@ int pg_call(const struct pg_transport *t, uint32_t op, const void *in, uint64_t 
 int pg_ring(const struct pg_transport *t, uint64_t state, uint64_t addr, uint64_t bytes, uint64_t total,
 	    uint64_t op, uint64_t extra, uint64_t *moved);
 
+/* One doorbell, not rung again on RETRY (the hostile guest abandons RETRYs). */
+int pg_ring_once(const struct pg_transport *t, uint64_t state, uint64_t addr, uint64_t bytes, uint64_t total,
+		 uint64_t op, uint64_t extra);
+
 /* describe() for transports whose doorbell carries the range itself (RDI = addr, RCX = 0). */
 void pg_describe_range(uint64_t addr, uint64_t n, uint64_t *db_addr, uint64_t *extra);
 

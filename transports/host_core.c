@@ -10,40 +10,58 @@
  * output is written by the device's fill() straight into the guest's pages.  Rejected
  * doorbells get an error status and a rate-limited warning; the VM keeps running.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include "../vmm-min/ptwalk.h"
+#include "../vmm-min/range.h"
 #include "../vmm-min/x86.h"
 #include "../devices/registry.h"
 #include "transport.h"
 
+/* An operation's life: IDLE -> SENDING (the first SEND starts it: op_start clears every
+ * trace of the last one) -> EXECUTED (EXECUTE with all input in) -> IDLE (RECEIVE of the
+ * last output byte, or a failed EXECUTE).  A SEND that does not continue the input being
+ * sent starts a new operation. */
 enum op_phase { OP_IDLE, OP_SENDING, OP_EXECUTED };
 
-/* An operation's output buffer, grown on demand up to a limit. */
+/* Grow *buf to `len` bytes; new bytes get `fresh` (the host never hands the guest a byte
+ * nobody wrote).  0, or -1 if memory is short. */
+static int grow(uint8_t **buf, uint64_t *cap, uint64_t len, uint8_t fresh)
+{
+	uint8_t *grown;
+
+	if (len <= *cap)
+		return 0;
+	if (len > SIZE_MAX || !(grown = realloc(*buf, len)))
+		return -1;
+	memset(grown + *cap, fresh, len - *cap);
+	*buf = grown;
+	*cap = len;
+	return 0;
+}
+
+/* An operation's output buffer (or, for a deferred output with copy delivery, the bounce
+ * buffer of one RECEIVE), grown on demand up to a limit. */
 struct op_output {
 	struct pg_device_output writer; /* what the device sees */
 	uint8_t *data;
-	uint64_t len, cap, limit;
-	bool deferred; /* iov delivery: the device's fill() writes it at RECEIVE */
+	uint64_t len, cap;
+	uint64_t limit;       /* most bytes reserve() may produce at once (EXECUTE) */
+	uint64_t defer_limit; /* most bytes an operation's output may have */
+	uint8_t fresh;
+	bool deferred;        /* the device's fill() writes it at RECEIVE */
 };
 
 static uint8_t *op_output_reserve(struct pg_device_output *w, uint64_t len)
 {
 	struct op_output *out = (struct op_output *)w;
 
-	if (len > out->limit)
+	if (len > out->limit || grow(&out->data, &out->cap, len, out->fresh))
 		return NULL;
-	if (len > out->cap) {
-		uint8_t *grown = realloc(out->data, len);
-
-		if (!grown)
-			return NULL;
-		out->data = grown;
-		out->cap = len;
-	}
 	out->len = len;
 	out->deferred = false;
 	return out->data;
@@ -53,7 +71,7 @@ static int op_output_defer(struct pg_device_output *w, uint64_t len)
 {
 	struct op_output *out = (struct op_output *)w;
 
-	if (len > out->limit)
+	if (len > out->defer_limit)
 		return -1;
 	out->len = len;
 	out->deferred = true;
@@ -90,6 +108,7 @@ static int iov_add(struct iov_list *l, void *base, uint64_t len)
 }
 
 struct op_state {
+	uint32_t id;            /* the operation id, validated (<= PG_DEVICE_MAX_OP) */
 	enum op_phase phase;
 	enum delivery delivery; /* fixed when the operation starts */
 	uint8_t *in;            /* copy delivery: the input */
@@ -98,12 +117,6 @@ struct op_state {
 	struct iov_list piece;  /* iov delivery: the segments of the doorbell being moved */
 	struct op_output out;
 	uint64_t out_pos;
-	/* a doorbell interrupted by RETRY, and how far it got */
-	bool has_pending;
-	struct doorbell pending;
-	uint64_t pending_done;
-	uint64_t last_fault_gva;
-	unsigned fault_repeats;
 };
 
 static void __attribute__((format(printf, 2, 3))) warn(struct engine *e, const char *fmt, ...)
@@ -111,7 +124,7 @@ static void __attribute__((format(printf, 2, 3))) warn(struct engine *e, const c
 	va_list ap;
 
 	e->warnings++;
-	if (e->warnings > 10 && e->warnings % 1000)
+	if (e->quiet || (e->warnings > 10 && e->warnings % 1000))
 		return;
 	fprintf(stderr, "pagegate: rejected doorbell #%llu: ", (unsigned long long)e->warnings);
 	va_start(ap, fmt);
@@ -147,9 +160,9 @@ int xfer_translate(struct xfer *x, uint64_t gva, uint64_t *gpa)
 
 int xfer_copy(struct xfer *x, uint64_t gpa, uint64_t offset, uint64_t n)
 {
-	uint8_t *g = gmem_ptr(&x->v->vm->mem, gpa, n);
+	uint8_t *g = gmem_guest_ptr(&x->v->vm->mem, gpa, n); /* RAM only, never the boot area */
 
-	if (!g || gpa < PG_GUEST_LOAD_MIN) /* the VMM's boot area is never a transfer's */
+	if (!g)
 		return PG_DB_EFAULT;
 	if (x->iov)
 		return iov_add(x->iov, g, n) ? PG_DB_ENOMEM : PG_DB_OK;
@@ -163,15 +176,16 @@ int xfer_copy(struct xfer *x, uint64_t gpa, uint64_t offset, uint64_t n)
 
 int xfer_range(struct xfer *x, uint64_t gva, uint64_t bytes)
 {
+	if (!range_fits(gva, bytes))
+		return PG_DB_EINVAL;
 	for (x->moved = x->skip; x->moved < bytes;) {
-		uint64_t va = gva + x->moved, n = 4096 - (va & 4095), gpa, t0 = xfer_now(x), t1;
-		int status = xfer_translate(x, va, &gpa);
+		uint64_t n = range_piece(gva, bytes, x->moved, PAGE_SHIFT_4K), gpa, t0 = xfer_now(x), t1;
+		int status = xfer_translate(x, gva + x->moved, &gpa);
 
 		t1 = xfer_now(x);
 		x->t->translate += t1 - t0;
 		if (status != PG_DB_OK)
 			return status;
-		n = n < bytes - x->moved ? n : bytes - x->moved;
 		status = xfer_copy(x, gpa, x->moved, n);
 		x->t->copy += xfer_now(x) - t1;
 		if (status != PG_DB_OK)
@@ -183,106 +197,125 @@ int xfer_range(struct xfer *x, uint64_t gva, uint64_t bytes)
 
 int xfer_copy_pages(struct xfer *x, const uint64_t *gpas, uint64_t offset, uint64_t n)
 {
-	for (uint64_t i = 0; n; i++) {
-		uint64_t chunk = 4096 - offset < n ? 4096 - offset : n;
-		int status = xfer_copy(x, gpas[i] + offset, x->moved, chunk);
+	assert(offset < PAGE_SIZE_4K);
+	for (uint64_t done = 0, i = 0; done < n; i++) {
+		uint64_t chunk = range_piece(offset, n, done, PAGE_SHIFT_4K);
+		int status = xfer_copy(x, gpas[i] + ((offset + done) & (PAGE_SIZE_4K - 1)), x->moved, chunk);
 
 		if (status != PG_DB_OK)
 			return status;
 		x->moved += chunk;
-		n -= chunk;
-		offset = 0;
+		done += chunk;
 	}
 	return PG_DB_OK;
 }
 
 /* Segments an input of `total` bytes may take: two per 4 KiB (a piece straddling
  * pages), and some slack; more means a guest sending crumbs from scattered places. */
-static uint64_t iov_limit(uint64_t total)
+static uint32_t iov_limit(uint64_t total)
 {
-	return total / 2048 + 64;
+	uint64_t limit = total / 2048 + 64;
+
+	return limit < UINT32_MAX ? (uint32_t)limit : UINT32_MAX;
 }
 
-static int reserve_input(struct op_state *op, uint64_t total, enum delivery delivery)
+/* Start a new operation of `total` input bytes: nothing of the last one survives (its
+ * input length, segment lists, output, delivery).  Nothing is allocated yet: the input
+ * buffer grows as SENDs fill it, so no doorbell pays for bytes it does not bring. */
+static void op_start(struct engine *e, struct op_state *op, uint64_t total)
 {
-	if (delivery == DELIVER_COPY && total > op->in_cap) {
-		uint8_t *grown = realloc(op->in, total);
-
-		if (!grown)
-			return -1;
-		op->in = grown;
-		op->in_cap = total;
-	}
-	op->delivery = delivery;
-	op->in_iov.n = 0;
-	op->in_iov.limit = (uint32_t)iov_limit(total);
-	op->in_total = total;
+	op->delivery = e->delivery;
 	op->in_len = 0;
+	op->in_iov.n = op->piece.n = 0;
+	op->in_iov.limit = iov_limit(total);
+	op->out.len = op->out_pos = 0;
+	op->out.deferred = false;
+	op->in_total = total;
 	op->phase = OP_SENDING;
-	return 0;
 }
 
-static bool same_request(const struct doorbell *a, const struct doorbell *b)
+/* The SEND continues the input being sent (else it starts a new operation). */
+static bool continues_input(const struct op_state *op, const struct doorbell *db)
 {
-	return a->state == b->state && a->addr == b->addr && a->bytes == b->bytes && a->extra == b->extra;
+	return op->phase == OP_SENDING && db->total == op->in_total && op->in_len < op->in_total;
 }
 
-/* iov delivery, RECEIVE: the device writes the segments move() found; timed as handler. */
-static int fill_pieces(struct engine *e, const struct doorbell *db, struct op_state *op, uint64_t offset)
+static bool same_doorbell(const struct doorbell *a, const struct doorbell *b)
+{
+	return a->state == b->state && a->addr == b->addr && a->bytes == b->bytes && a->total == b->total &&
+	       a->op == b->op && a->extra == b->extra;
+}
+
+/* Whether this doorbell resumes the one answered RETRY; it disarms that RETRY either way
+ * (its progress stays readable in e->retry for the resumed move). */
+static bool take_retry(struct engine *e, const struct transport_ops *t, const struct doorbell *db)
+{
+	bool resume = e->retry.armed && e->retry.transport == t->id && same_doorbell(&e->retry.db, db);
+
+	e->retry.armed = false;
+	return resume;
+}
+
+static void count_produced(struct engine *e, uint64_t bytes)
+{
+	e->t.produced += bytes;
+	e->doorbell_produced += bytes;
+}
+
+/* A RECEIVE of a deferred output: the device writes bytes [offset, offset + n) into the
+ * segments (iov delivery: the guest's pages; copy: the bounce buffer); timed as handler. */
+static int fill(struct engine *e, struct op_state *op, uint64_t offset, const struct iovec *iov, uint32_t n)
 {
 	uint64_t t0 = e->timing ? __builtin_ia32_rdtsc() : 0;
-	int rc = op->piece.n ? devices_fill((uint32_t)db->op, offset, op->piece.v, op->piece.n) : 0;
+	int rc = n ? devices_fill(op->id, offset, iov, n) : 0;
 
 	if (e->timing)
 		e->t.handler += __builtin_ia32_rdtsc() - t0;
+	for (uint32_t i = 0; i < n && !rc; i++)
+		count_produced(e, iov[i].iov_len);
 	if (rc)
-		warn(e, "device %s failed to fill op %llu's output at byte %llu", devices_name((uint32_t)db->op),
-		     (unsigned long long)db->op, (unsigned long long)offset);
+		warn(e, "device %s failed to fill op %u's output at byte %llu", devices_name(op->id), op->id,
+		     (unsigned long long)offset);
 	return rc ? PG_DB_EHANDLER : PG_DB_OK;
 }
 
 /* Move db->bytes between the guest and the host buffer at `host`, or — iov delivery —
- * record the guest's segments in op->piece (a RECEIVE has the device fill them). */
+ * record the guest's segments in op->piece (a RECEIVE has the device fill them).  From
+ * e->retry.done on if `resume`; a RETRY answer records how far it got. */
 static int move(struct engine *e, struct vcpu *v, const struct transport_ops *t, struct op_state *op,
-		const struct doorbell *db, uint8_t *host)
+		const struct doorbell *db, uint8_t *host, bool resume)
 {
-	bool resume = op->has_pending && same_request(&op->pending, db), to_guest = db->state == PG_DB_RECEIVE;
+	bool to_guest = db->state == PG_DB_RECEIVE;
 	struct xfer x = { .v = v, .method = e->method, .to_guest = to_guest, .host = host, .t = &e->t,
-			  .timing = e->timing };
+			  .timing = e->timing, .skip = resume ? e->retry.done : 0 };
 	int status;
 
+	assert(x.skip < db->bytes || !resume);
 	if (!host) {
 		x.iov = &op->piece;
 		if (!resume || to_guest) /* a RECEIVE fills what each doorbell found at once */
 			op->piece.n = 0;
-		op->piece.limit = (uint32_t)iov_limit(db->bytes);
+		op->piece.limit = iov_limit(db->bytes);
 	}
-	x.skip = resume ? op->pending_done : 0;
-	op->has_pending = false;
 	status = t->move(&x, db);
 	if (x.iov && to_guest && (status == PG_DB_OK || status == PG_DB_RETRY)) {
-		int rc = fill_pieces(e, db, op, op->out_pos + x.skip);
+		int rc = fill(e, op, op->out_pos + x.skip, op->piece.v, op->piece.n);
 
 		status = rc != PG_DB_OK ? rc : status;
 	}
-	if (status != PG_DB_RETRY) {
-		op->fault_repeats = 0; /* repeats count only while a doorbell makes no progress */
-		op->last_fault_gva = ~0ull;
+	if (status != PG_DB_RETRY)
 		return status;
-	}
-	if (x.fault_gva == op->last_fault_gva && x.moved == op->pending_done) {
-		if (++op->fault_repeats > ENGINE_MAX_FAULT_RETRIES) {
+	if (resume && x.fault_gva == e->retry.fault_gva && x.moved == e->retry.done) {
+		if (++e->retry.repeats > ENGINE_MAX_FAULT_RETRIES) { /* no progress */
 			warn(e, "%s: page 0x%llx still absent after %d injected faults", t->name,
 			     (unsigned long long)x.fault_gva, ENGINE_MAX_FAULT_RETRIES);
 			return PG_DB_EAGAIN;
 		}
 	} else {
-		op->fault_repeats = 1;
+		e->retry.repeats = 1;
 	}
-	op->last_fault_gva = x.fault_gva;
-	op->has_pending = true;
-	op->pending = *db;
-	op->pending_done = x.moved;
+	e->retry.fault_gva = x.fault_gva;
+	e->retry.done = x.moved;
 	e->t.faults++;
 	vcpu_inject_page_fault(v, x.fault_gva, x.to_guest);
 	return PG_DB_RETRY;
@@ -298,18 +331,18 @@ static int append_piece(struct op_state *op)
 }
 
 static int do_send(struct engine *e, struct vcpu *v, const struct transport_ops *t, struct op_state *op,
-		   const struct doorbell *db)
+		   const struct doorbell *db, bool resume)
 {
 	int status;
 
-	if (op->phase != OP_SENDING || db->total != op->in_total || op->in_len == op->in_total) {
+	assert(!resume || continues_input(op, db)); /* nothing happened since its RETRY */
+	if (!continues_input(op, db)) {
 		if (db->total > e->max_op_bytes) {
 			warn(e, "%s: operation of %llu bytes exceeds the limit of %llu", t->name,
 			     (unsigned long long)db->total, (unsigned long long)e->max_op_bytes);
 			return PG_DB_ENOMEM;
 		}
-		if (reserve_input(op, db->total, e->delivery))
-			return PG_DB_ENOMEM;
+		op_start(e, op, db->total);
 	}
 	if (db->bytes == 0 || db->bytes > t->max_bytes_per_doorbell || db->bytes > op->in_total - op->in_len) {
 		warn(e, "%s: SEND of %llu bytes with %llu of %llu already in (at most %llu per doorbell)",
@@ -317,10 +350,12 @@ static int do_send(struct engine *e, struct vcpu *v, const struct transport_ops 
 		     (unsigned long long)op->in_total, (unsigned long long)t->max_bytes_per_doorbell);
 		return PG_DB_EINVAL;
 	}
-	status = move(e, v, t, op, db, op->delivery == DELIVER_COPY ? op->in + op->in_len : NULL);
+	if (op->delivery == DELIVER_COPY && grow(&op->in, &op->in_cap, op->in_len + db->bytes, e->fresh_byte))
+		return PG_DB_ENOMEM;
+	status = move(e, v, t, op, db, op->delivery == DELIVER_COPY ? op->in + op->in_len : NULL, resume);
 	if (status == PG_DB_OK && op->delivery == DELIVER_IOV && append_piece(op)) {
-		warn(e, "%s: op %llu's input is in more than %u separate pieces of guest memory", t->name,
-		     (unsigned long long)db->op, op->in_iov.limit);
+		warn(e, "%s: op %u's input is in more than %u separate pieces of guest memory", t->name, op->id,
+		     op->in_iov.limit);
 		status = PG_DB_ENOMEM;
 	}
 	if (status == PG_DB_OK)
@@ -328,7 +363,17 @@ static int do_send(struct engine *e, struct vcpu *v, const struct transport_ops 
 	return status;
 }
 
-static int do_execute(struct engine *e, struct op_state *op, uint64_t op_id, uint64_t *out_len)
+/* Bytes the input's segments hold: with iov delivery, what the device will read. */
+static uint64_t iov_bytes(const struct iov_list *l)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < l->n; i++)
+		n += l->v[i].iov_len;
+	return n;
+}
+
+static int do_execute(struct engine *e, struct op_state *op, uint64_t *out_len)
 {
 	uint64_t t0 = e->timing ? __builtin_ia32_rdtsc() : 0;
 	struct iovec copied = { op->in, op->in_len };
@@ -336,40 +381,68 @@ static int do_execute(struct engine *e, struct op_state *op, uint64_t op_id, uin
 	int rc;
 
 	if (op->phase != OP_SENDING || op->in_len != op->in_total) {
-		warn(e, "EXECUTE of op %llu before its input is complete (%llu of %llu bytes sent)",
-		     (unsigned long long)op_id, op->phase == OP_SENDING ? (unsigned long long)op->in_len : 0ull,
+		warn(e, "EXECUTE of op %u before its input is complete (%llu of %llu bytes sent)", op->id,
+		     op->phase == OP_SENDING ? (unsigned long long)op->in_len : 0ull,
 		     op->phase == OP_SENDING ? (unsigned long long)op->in_total : 0ull);
 		return PG_DB_ESTATE;
 	}
 	if (op->delivery == DELIVER_IOV)
 		input = (struct pg_device_input){ op->in_iov.v, op->in_iov.n, op->in_len };
-	op->out.limit = e->max_op_bytes;
-	op->out.len = 0;
+	assert(op->delivery == DELIVER_COPY || iov_bytes(&op->in_iov) == op->in_len);
+	op->out.limit = op->in_len > ENGINE_EXECUTE_OUTPUT_MIN ? op->in_len : ENGINE_EXECUTE_OUTPUT_MIN;
+	op->out.limit = op->out.limit < e->max_op_bytes ? op->out.limit : e->max_op_bytes;
+	op->out.defer_limit = e->max_op_bytes;
+	op->out.fresh = e->fresh_byte;
+	op->out.len = op->out_pos = 0;
 	op->out.deferred = false;
-	op->out.writer.defer = op->delivery == DELIVER_IOV && devices_can_fill((uint32_t)op_id) ? op_output_defer : NULL;
-	rc = devices_execute((uint32_t)op_id, &input, &op->out.writer);
+	op->out.writer.defer = devices_can_fill(op->id) ? op_output_defer : NULL;
+	rc = devices_execute(op->id, &input, &op->out.writer);
 	op->phase = rc ? OP_IDLE : OP_EXECUTED;
-	op->out_pos = 0;
 	if (e->timing)
 		e->t.handler += __builtin_ia32_rdtsc() - t0;
 	if (rc) {
-		warn(e, "device %s failed op %llu", devices_name((uint32_t)op_id), (unsigned long long)op_id);
+		warn(e, "device %s failed op %u", devices_name(op->id), op->id);
 		return PG_DB_EHANDLER;
 	}
-	if (op_id == PG_OP_SINK && op->out.len == sizeof(e->checksum) && !op->out.deferred)
+	if (!op->out.deferred)
+		count_produced(e, op->out.len);
+	if (op->id == PG_OP_SINK && op->out.len == sizeof(e->checksum) && !op->out.deferred)
 		memcpy(&e->checksum, op->out.data, sizeof(e->checksum));
 	*out_len = op->out.len;
 	return PG_DB_OK;
 }
 
+/* Where a RECEIVE's `part` comes from: the output buffer; for a deferred output with copy
+ * delivery the bounce buffer, which the device fills now (from `skip` on); NULL with iov
+ * delivery (move() has the device fill the guest's pages).  PG_DB_OK or an error. */
+static int output_source(struct engine *e, struct op_state *op, const struct doorbell *part, uint64_t skip,
+			 uint8_t **host)
+{
+	struct iovec rest;
+
+	*host = NULL;
+	if (!op->out.deferred) {
+		*host = op->out.data + op->out_pos;
+		return PG_DB_OK;
+	}
+	if (op->delivery == DELIVER_IOV)
+		return PG_DB_OK;
+	if (grow(&op->out.data, &op->out.cap, part->bytes, op->out.fresh))
+		return PG_DB_ENOMEM;
+	rest = (struct iovec){ op->out.data + skip, part->bytes - skip };
+	*host = op->out.data;
+	return fill(e, op, op->out_pos + skip, &rest, 1);
+}
+
 static int do_receive(struct engine *e, struct vcpu *v, const struct transport_ops *t, struct op_state *op,
-		      const struct doorbell *db, uint64_t *moved)
+		      const struct doorbell *db, uint64_t *moved, bool resume)
 {
 	struct doorbell part = *db;
+	uint8_t *host;
 	int status;
 
 	if (op->phase != OP_EXECUTED) {
-		warn(e, "%s: RECEIVE of op %llu before EXECUTE", t->name, (unsigned long long)db->op);
+		warn(e, "%s: RECEIVE of op %u before EXECUTE", t->name, op->id);
 		return PG_DB_ESTATE;
 	}
 	if (db->bytes == 0 || db->bytes > t->max_bytes_per_doorbell) {
@@ -379,12 +452,15 @@ static int do_receive(struct engine *e, struct vcpu *v, const struct transport_o
 	}
 	*moved = 0;
 	if (op->out_pos == op->out.len && op->out.len) {
-		warn(e, "%s: RECEIVE of op %llu past its %llu output bytes", t->name, (unsigned long long)db->op,
+		warn(e, "%s: RECEIVE of op %u past its %llu output bytes", t->name, op->id,
 		     (unsigned long long)op->out.len);
 		return PG_DB_ESTATE;
 	}
 	part.bytes = op->out.len - op->out_pos < db->bytes ? op->out.len - op->out_pos : db->bytes;
-	status = part.bytes ? move(e, v, t, op, &part, op->out.deferred ? NULL : op->out.data + op->out_pos) : PG_DB_OK;
+	if (!part.bytes)
+		status = PG_DB_OK;
+	else if ((status = output_source(e, op, &part, resume ? e->retry.done : 0, &host)) == PG_DB_OK)
+		status = move(e, v, t, op, &part, host, resume);
 	if (status == PG_DB_OK) {
 		op->out_pos += part.bytes;
 		*moved = part.bytes;
@@ -431,44 +507,74 @@ void engine_end_window(struct engine *e, struct vcpu *v, uint64_t guest_tsc)
 		add_entry_leg(e, v, guest_tsc);
 }
 
+/* The operation with this id (any 64-bit value the guest puts in R9), or NULL if no
+ * device serves it; the id is narrowed only once it is known to be in the table. */
+static struct op_state *op_of(struct engine *e, uint64_t op_id)
+{
+	if (op_id > PG_DEVICE_MAX_OP || (op_id != PG_OP_NULL && !devices_serve((uint32_t)op_id)))
+		return NULL;
+	e->ops[op_id].id = (uint32_t)op_id;
+	return &e->ops[op_id];
+}
+
+/* Run one decoded doorbell; the status, with *moved and *total for the guest. */
+static int serve(struct engine *e, struct vcpu *v, const struct transport_ops *t, const struct doorbell *db,
+		 bool resume, uint64_t *moved, uint64_t *total)
+{
+	struct op_state *op = op_of(e, db->op);
+
+	if (!op) {
+		warn(e, "%s: unknown operation id %llu", t->name, (unsigned long long)db->op);
+		return PG_DB_ENOOP;
+	}
+	if (op->id == PG_OP_NULL) {
+		*moved = 0;
+		return PG_DB_OK;
+	}
+	switch (db->state) {
+	case PG_DB_SEND:
+		return do_send(e, v, t, op, db, resume);
+	case PG_DB_EXECUTE:
+		return do_execute(e, op, total);
+	case PG_DB_RECEIVE: {
+		int status = do_receive(e, v, t, op, db, moved, resume);
+
+		*total = op->out.len;
+		return status;
+	}
+	default:
+		warn(e, "%s: unknown state %llu", t->name, (unsigned long long)db->state);
+		return PG_DB_EINVAL;
+	}
+}
+
 static enum exit_action doorbell_io(struct vcpu *v, struct io_access *a, void *ctx)
 {
 	struct engine *e = ctx;
 	const struct transport_ops *t = transport_by_id((unsigned)(a->addr - PG_DB_PORT(0)));
 	struct kvm_regs *r = vcpu_regs(v);
 	struct doorbell db = { r->rax, r->rdi, r->rsi, r->r8, r->r9, r->rcx, r->r10, r->r11 };
-	struct op_state *op = db.op == PG_OP_NULL || devices_serve((uint32_t)db.op) ? &e->ops[db.op] : NULL;
-	uint64_t moved = db.bytes, total = db.total;
+	uint64_t moved = db.bytes, total = db.total, warnings = e->warnings;
+	bool resume;
 	int status;
 
 	if (!a->write)
 		return EXIT_CONTINUE;
-	account_arrival(e, v, &db, op && op->has_pending, v->exits == e->last_doorbell_exit + 1);
+	resume = take_retry(e, t, &db);
+	account_arrival(e, v, &db, resume, v->exits == e->last_doorbell_exit + 1);
 	e->last_doorbell_exit = v->exits;
-	if (!op) {
-		warn(e, "%s: unknown operation id %llu", t->name, (unsigned long long)db.op);
-		status = PG_DB_ENOOP;
-	} else if (db.op == PG_OP_NULL) {
-		status = PG_DB_OK;
-		moved = 0;
-	} else if ((db.state == PG_DB_SEND || db.state == PG_DB_RECEIVE) && db.addr + db.bytes < db.addr) {
-		warn(e, "%s: range 0x%llx + %llu wraps around", t->name, (unsigned long long)db.addr,
-		     (unsigned long long)db.bytes);
-		status = PG_DB_EINVAL;
-	} else if (db.state == PG_DB_SEND) {
-		status = do_send(e, v, t, op, &db);
-	} else if (db.state == PG_DB_EXECUTE) {
-		status = do_execute(e, op, db.op, &total);
-	} else if (db.state == PG_DB_RECEIVE) {
-		status = do_receive(e, v, t, op, &db, &moved);
-		total = op->out.len;
-	} else {
-		warn(e, "%s: unknown state %llu", t->name, (unsigned long long)db.state);
-		status = PG_DB_EINVAL;
+	e->doorbell_produced = 0;
+	status = serve(e, v, t, &db, resume, &moved, &total);
+	if (status == PG_DB_RETRY) {
+		e->retry.armed = true;
+		e->retry.transport = t->id;
+		e->retry.db = db;
 	}
-	if (status != PG_DB_OK && status != PG_DB_RETRY && status != PG_DB_ENOOP && status != PG_DB_EINVAL)
+	if (status != PG_DB_OK && status != PG_DB_RETRY && e->warnings == warnings)
 		warn(e, "%s: op %llu state %llu answered %s", t->name, (unsigned long long)db.op,
 		     (unsigned long long)db.state, db_status_name(status));
+	if (e->doorbell_produced > e->peak_produced)
+		e->peak_produced = e->doorbell_produced;
 	r->rax = (uint64_t)status;
 	r->rsi = status == PG_DB_OK ? moved : 0;
 	r->r8 = total;
@@ -503,17 +609,14 @@ void engine_reserve(struct engine *e, uint64_t bytes)
 
 		if (!devices_serve((uint32_t)i))
 			continue;
-		if (reserve_input(op, bytes, DELIVER_COPY) == 0)
+		if (grow(&op->in, &op->in_cap, bytes, e->fresh_byte) == 0)
 			memset(op->in, 0, bytes);
 		if (iov_reserve(&op->in_iov, iov_limit(bytes)) == 0 && iov_reserve(&op->piece, iov_limit(bytes)) == 0) {
 			memset(op->in_iov.v, 0, op->in_iov.cap * sizeof(struct iovec));
 			memset(op->piece.v, 0, op->piece.cap * sizeof(struct iovec));
 		}
-		op->out.limit = bytes;
-		if (op_output_reserve(&op->out.writer, bytes))
+		if (grow(&op->out.data, &op->out.cap, bytes, e->fresh_byte) == 0)
 			memset(op->out.data, 0, bytes);
-		op->phase = OP_IDLE;
-		op->out.len = 0;
 	}
 }
 

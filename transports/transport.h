@@ -39,6 +39,7 @@ struct stage_times {
 	uint64_t doorbells, pages, faults;
 	uint64_t copied; /* bytes the host copied between guest pages and its buffers */
 	uint64_t clock_outside; /* guest stamps outside their KVM_RUN: exit/entry not measured */
+	uint64_t produced; /* output bytes devices produced (reserved at EXECUTE, or filled) */
 };
 
 /* The doorbell's registers, decoded (see doorbell_abi.h). */
@@ -75,14 +76,16 @@ struct transport_ops {
  * x->fault_gva set) or PG_DB_EFAULT.  Counts pages; no timing. */
 int xfer_translate(struct xfer *x, uint64_t gva, uint64_t *gpa);
 /* Copy n bytes between guest-physical gpa and the host buffer at offset (or, with
- * x->iov, record the guest's segment); PG_DB_EFAULT if the range leaves guest RAM or
- * touches the VMM's boot area, PG_DB_ENOMEM if x->iov is full. */
+ * x->iov, record the guest's segment), through gmem_guest_ptr; PG_DB_EFAULT if the range
+ * leaves guest RAM or touches the VMM's boot area, PG_DB_ENOMEM if x->iov is full. */
 int xfer_copy(struct xfer *x, uint64_t gpa, uint64_t offset, uint64_t n);
-/* Copy n bytes laid over the 4 KiB pages gpas[0], gpas[1], ... starting `offset` bytes
- * into the first, to or from the host buffer at x->moved; advances x->moved. */
+/* Copy n bytes laid over the 4 KiB pages gpas[0], gpas[1], ... starting `offset` (< 4096)
+ * bytes into the first, to or from the host buffer at x->moved; advances x->moved.  The
+ * pages are cut with range_piece (vmm-min/range.h). */
 int xfer_copy_pages(struct xfer *x, const uint64_t *gpas, uint64_t offset, uint64_t n);
-/* Translate and copy the virtually contiguous range [gva + x->skip, gva + bytes) page by
- * page, timing both stages. */
+/* Translate and copy bytes [x->skip, bytes) of the virtually contiguous range (gva, bytes)
+ * page by page (range_piece), timing both stages; PG_DB_EINVAL if the range runs past
+ * 2^64. */
 int xfer_range(struct xfer *x, uint64_t gva, uint64_t bytes);
 static inline uint64_t xfer_now(const struct xfer *x)
 {
@@ -92,6 +95,10 @@ static inline uint64_t xfer_now(const struct xfer *x)
 /* The engine. */
 #define ENGINE_MAX_OP_BYTES (1ull << 30)
 #define ENGINE_MAX_FAULT_RETRIES 4
+/* Output an EXECUTE may produce at once beyond its input's size: a larger output must be
+ * deferred (the device's fill() writes it as the guest receives it), so no EXECUTE costs
+ * the host more than a pass over the input the guest already sent plus this. */
+#define ENGINE_EXECUTE_OUTPUT_MIN 4096ull
 
 struct op_state;
 
@@ -106,6 +113,19 @@ struct engine {
 	struct op_state *ops;   /* indexed by op id */
 	uint64_t warnings;      /* rejected doorbells */
 	uint64_t last_doorbell_exit; /* vCPU exit count at the last doorbell */
+	uint8_t fresh_byte;     /* what new host-buffer bytes hold: 0; tests set a canary */
+	bool quiet;             /* count rejections without printing them (fuzzers, random test) */
+	uint64_t doorbell_produced, peak_produced; /* device output bytes: this doorbell, most of any */
+	/* The doorbell last answered RETRY, exactly as rung, and how far it got.  Every
+	 * doorbell disarms it; only the identical doorbell (every register that defines it,
+	 * on the same transport) resumes it (host_core.c). */
+	struct {
+		bool armed;
+		unsigned transport;
+		struct doorbell db;
+		uint64_t done, fault_gva;
+		unsigned repeats;
+	} retry;
 };
 
 /* Register every transport's doorbell port with the VM. */

@@ -20,7 +20,7 @@ static int copy_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, uint8
 			return -1;
 		room = (1ull << w.page_shift) - (gva & ((1ull << w.page_shift) - 1));
 		n = len < room ? len : (size_t)room;
-		guest = gmem_ptr(m, w.gpa, n);
+		guest = gmem_guest_ptr(m, w.gpa, n);
 		if (!guest)
 			return -1;
 		memcpy(to_guest ? guest : host, to_guest ? host : guest, n);

@@ -1,9 +1,12 @@
 /*
  * Guest memory as the VMM sees it: one host mapping of guest-physical [0, size), and the
- * checked helpers every guest-supplied address goes through.  gmem_ptr is the only way
- * from a guest-physical range to a host pointer; reads by guest-virtual address walk the
- * guest's page tables with the software walker, page by page, and fail cleanly on any
- * unmapped page or address outside RAM.
+ * checked helpers every guest-supplied address goes through.  gmem_guest_ptr is the only
+ * way from a guest-physical range the guest names (transfer data, list pages, page-table
+ * entries, control-port strings) to a host pointer: it enforces RAM bounds and refuses
+ * the VMM's boot area [0, boot_end).  gmem_ptr, RAM bounds only, is for the VMM's own
+ * use of its boot area and for loading the image.  Reads by guest-virtual address walk
+ * the guest's page tables with the software walker, page by page, and fail cleanly on
+ * any unmapped page or address outside RAM.
  */
 #ifndef PG_GMEM_H
 #define PG_GMEM_H
@@ -15,6 +18,7 @@ struct guest_mem {
 	uint8_t *hva;
 	uint64_t size;
 	unsigned phys_bits; /* the guest's MAXPHYADDR, for reserved-bit checks */
+	uint64_t boot_end;  /* [0, boot_end) is the VMM's boot area, never the guest's to name */
 };
 
 /* Host pointer to [gpa, gpa + len) if that range lies wholly in guest RAM, else NULL.
@@ -24,6 +28,13 @@ static inline void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t l
 	if (gpa >= m->size || len > m->size - gpa)
 		return (void *)0;
 	return m->hva + gpa;
+}
+
+/* The one accessor for guest-physical memory the guest names: a host pointer to
+ * [gpa, gpa + len) if it lies wholly in guest RAM and outside the boot area, else NULL. */
+static inline void *gmem_guest_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	return gpa < m->boot_end ? (void *)0 : gmem_ptr(m, gpa, len);
 }
 
 /* Copy len bytes from guest-virtual gva (page tables at cr3). 0, or -1 if any byte is

@@ -135,6 +135,7 @@ static void setup_memory(struct vm *vm, uint64_t bytes)
 		die("cannot map %llu bytes of guest RAM: %s", (unsigned long long)bytes, strerror(errno));
 	madvise(vm->mem.hva, bytes, MADV_HUGEPAGE);
 	vm->mem.size = bytes;
+	vm->mem.boot_end = PG_GUEST_LOAD_MIN;
 	region.memory_size = bytes;
 	region.userspace_addr = (uint64_t)vm->mem.hva;
 	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region))

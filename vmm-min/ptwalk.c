@@ -2,12 +2,16 @@
  * The software page walker (see ptwalk.h).  One step checks one entry (present,
  * reserved bits, rights) and either ends the walk at a leaf or names the next table;
  * the full walk, the upper-levels-only walk used by the page-table-copy transport, and
- * the check of an entry read from a copied leaf table are all made of that step.
+ * the check of an entry read from a copied leaf table are all made of that step.  Every
+ * table read goes through gmem_guest_ptr (RAM bounds, boot area refused); a leaf's
+ * translation is checked against RAM by one function, on a walk and on a cache hit.
  * Accessed/dirty bits are not set: the VMM walks to read the guest's mappings, not to
  * emulate the guest's own accesses.
  */
+#include <assert.h>
 #include <string.h>
 #include "ptwalk.h"
+#include "range.h"
 #include "x86.h"
 
 static bool canonical(uint64_t va)
@@ -29,6 +33,15 @@ static uint64_t reserved_bits(const struct guest_mem *m, int level, bool leaf)
 	return rsvd;
 }
 
+/* out->leaf's translation of gva at out->page_shift: PTW_OK if it lies in guest RAM. */
+static enum pt_walk_status leaf_translation(const struct guest_mem *m, uint64_t gva, struct pt_walk *out)
+{
+	uint64_t mask = (1ull << out->page_shift) - 1;
+
+	out->gpa = (out->leaf & PTE_ADDR_MASK & ~mask) | (gva & mask);
+	return gmem_ptr(m, out->gpa, 1) ? PTW_OK : PTW_OUTSIDE_RAM;
+}
+
 /* Check `entry` at `level`; at a leaf fill out's translation (out->page_shift != 0) and
  * return PTW_OK, else return PTW_OK with *next = the next table's address (which may be
  * 0: a guest may keep a table at guest-physical 0). */
@@ -46,13 +59,9 @@ static enum pt_walk_status step(const struct guest_mem *m, uint64_t entry, int l
 	out->user &= !!(entry & PTE_U);
 	out->nx |= !!(entry & PTE_NX);
 	if (leaf) {
-		unsigned shift = PAGE_SHIFT_4K + 9 * (unsigned)(level - 1);
-		uint64_t base = entry & PTE_ADDR_MASK & ~((1ull << shift) - 1);
-
 		out->leaf = entry;
-		out->page_shift = shift;
-		out->gpa = base | (gva & ((1ull << shift) - 1));
-		return gmem_ptr(m, out->gpa, 1) ? PTW_OK : PTW_OUTSIDE_RAM;
+		out->page_shift = PAGE_SHIFT_4K + 9 * (unsigned)(level - 1);
+		return leaf_translation(m, gva, out);
 	}
 	*next = entry & PTE_ADDR_MASK;
 	return PTW_OK;
@@ -69,7 +78,7 @@ static enum pt_walk_status walk_down(const struct guest_mem *m, uint64_t cr3, ui
 	if (!canonical(gva))
 		return PTW_NONCANONICAL;
 	for (int level = 4; level >= last_level; level--) {
-		const uint64_t *slot = gmem_ptr(m, *table + 8 * PT_INDEX(gva, level), 8);
+		const uint64_t *slot = gmem_guest_ptr(m, *table + 8 * PT_INDEX(gva, level), 8);
 		enum pt_walk_status st;
 
 		out->level = level;
@@ -94,7 +103,7 @@ enum pt_walk_status pt_walk_upper(const struct guest_mem *m, uint64_t cr3, uint6
 {
 	enum pt_walk_status st = walk_down(m, cr3, gva, 2, out, table_gpa);
 
-	if (st == PTW_OK && !out->page_shift && !gmem_ptr(m, *table_gpa, PAGE_SIZE_4K))
+	if (st == PTW_OK && !out->page_shift && !gmem_guest_ptr(m, *table_gpa, PAGE_SIZE_4K))
 		return PTW_OUTSIDE_RAM;
 	return st;
 }
@@ -111,40 +120,54 @@ static bool allowed(const struct pt_walk *w, bool write)
 	return w->user && (!write || w->writable);
 }
 
+/* pt_translate_leafcopy within one 2 MiB region: n pages from va (n <= what is left of
+ * the region), `leaves` a buffer for its leaf table.  Returns the pages translated. */
+static uint64_t translate_region(const struct guest_mem *m, uint64_t cr3, uint64_t va, uint64_t n, bool write,
+				 uint64_t *gpas, enum pt_walk_status *st, uint64_t *leaves)
+{
+	struct pt_walk up, w;
+	uint64_t table;
+
+	assert(n >= 1 && n <= PT_ENTRIES - PT_INDEX(va, 1));
+	*st = pt_walk_upper(m, cr3, va, &up, &table);
+	if (*st == PTW_OK && up.page_shift && !allowed(&up, write))
+		*st = PTW_NO_ACCESS;
+	if (*st != PTW_OK)
+		return 0;
+	if (!up.page_shift) /* copied once, then validated entry by entry */
+		memcpy(leaves, gmem_guest_ptr(m, table, PAGE_SIZE_4K), PAGE_SIZE_4K);
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t p = va + (k << PAGE_SHIFT_4K);
+
+		w = up;
+		*st = up.page_shift ? leaf_translation(m, p, &w) : pt_walk_leaf(m, leaves[PT_INDEX(p, 1)], p, &w);
+		if (*st == PTW_OK && !allowed(&w, write))
+			*st = PTW_NO_ACCESS;
+		if (*st != PTW_OK)
+			return k;
+		gpas[k] = w.gpa & ~(PAGE_SIZE_4K - 1);
+	}
+	return n;
+}
+
 uint64_t pt_translate_leafcopy(const struct guest_mem *m, uint64_t cr3, uint64_t va, uint64_t n, bool write,
 			       uint64_t *gpas, enum pt_walk_status *st)
 {
-	uint64_t leaves[PT_ENTRIES], i = 0;
+	uint64_t leaves[PT_ENTRIES], i = 0, bytes = n << PAGE_SHIFT_4K;
 
+	assert(!(va & (PAGE_SIZE_4K - 1)));
 	*st = PTW_OK;
+	if (n > UINT64_MAX >> PAGE_SHIFT_4K || !range_fits(va, bytes)) {
+		*st = PTW_NONCANONICAL; /* the range runs past the top of the address space */
+		return 0;
+	}
 	while (i < n) {
-		uint64_t p = va + (i << PAGE_SHIFT_4K), table, in_region = PT_ENTRIES - PT_INDEX(p, 1);
-		struct pt_walk up, w;
+		uint64_t pages = range_piece(va, bytes, i << PAGE_SHIFT_4K, PAGE_SHIFT_2M) >> PAGE_SHIFT_4K;
+		uint64_t done = translate_region(m, cr3, va + (i << PAGE_SHIFT_4K), pages, write, gpas + i, st, leaves);
 
-		*st = pt_walk_upper(m, cr3, p, &up, &table);
-		if (*st == PTW_OK && up.page_shift && !allowed(&up, write))
-			*st = PTW_NO_ACCESS;
-		if (*st != PTW_OK)
-			return i;
-		if (!up.page_shift)
-			memcpy(leaves, gmem_ptr(m, table, PAGE_SIZE_4K), PAGE_SIZE_4K);
-		for (uint64_t k = 0; k < in_region && i < n; k++, i++, p += PAGE_SIZE_4K) {
-			if (up.page_shift) { /* the large page's 4 KiB parts, each checked against RAM */
-				gpas[i] = (up.gpa & ~(PAGE_SIZE_4K - 1)) + (k << PAGE_SHIFT_4K);
-				if (!gmem_ptr(m, gpas[i], PAGE_SIZE_4K)) {
-					*st = PTW_OUTSIDE_RAM;
-					return i;
-				}
-				continue;
-			}
-			w = up;
-			*st = pt_walk_leaf(m, leaves[PT_INDEX(p, 1)], p, &w);
-			if (*st == PTW_OK && !allowed(&w, write))
-				*st = PTW_NO_ACCESS;
-			if (*st != PTW_OK)
-				return i;
-			gpas[i] = w.gpa & ~(PAGE_SIZE_4K - 1);
-		}
+		i += done;
+		if (done < pages)
+			break;
 	}
 	return i;
 }
@@ -171,13 +194,9 @@ enum pt_walk_status pt_walk_cached(struct pt_walk_cache *c, const struct guest_m
 		s->region = region;
 	}
 	*out = s->upper;
-	if (s->upper.page_shift) { /* large page: re-derive the offset */
-		uint64_t mask = (1ull << out->page_shift) - 1;
-
-		out->gpa = (out->leaf & PTE_ADDR_MASK & ~mask) | (gva & mask);
-		return PTW_OK;
-	}
-	slot = gmem_ptr(m, s->table + 8 * PT_INDEX(gva, 1), 8);
+	if (s->upper.page_shift) /* large page: this address's own translation, checked against RAM */
+		return leaf_translation(m, gva, out);
+	slot = gmem_guest_ptr(m, s->table + 8 * PT_INDEX(gva, 1), 8); /* in RAM: pt_walk_upper checked it */
 	return pt_walk_leaf(m, *slot, gva, out);
 }
 
@@ -191,7 +210,7 @@ const char *pt_walk_status_name(enum pt_walk_status s)
 	case PTW_RESERVED_BIT:
 		return "reserved bit set";
 	case PTW_OUTSIDE_RAM:
-		return "outside guest RAM";
+		return "outside guest RAM or in the VMM's boot area";
 	case PTW_NONCANONICAL:
 		return "non-canonical address";
 	case PTW_NO_ACCESS:

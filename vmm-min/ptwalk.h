@@ -1,7 +1,8 @@
 /*
  * Software walk of the guest's 4-level page tables, as the CPU does it, reading tables
- * from guest memory through gmem_ptr: 4 KiB, 2 MiB and 1 GiB leaves, reserved-bit checks,
- * non-canonical addresses, and table or page addresses outside guest RAM are errors,
+ * from guest memory through gmem_guest_ptr (RAM bounds, boot area refused): 4 KiB, 2 MiB
+ * and 1 GiB leaves, reserved-bit checks, non-canonical addresses, tables outside guest
+ * RAM or in the boot area and page addresses outside guest RAM are errors,
  * never reads outside it.  At most four table reads, so a table that points back into
  * itself cannot loop.
  */
@@ -16,7 +17,7 @@ enum pt_walk_status {
 	PTW_OK = 0,
 	PTW_NOT_PRESENT,
 	PTW_RESERVED_BIT,
-	PTW_OUTSIDE_RAM,
+	PTW_OUTSIDE_RAM,   /* a table outside RAM or in the boot area, or a page outside RAM */
 	PTW_NONCANONICAL,
 	PTW_NO_ACCESS, /* mapped, but without the rights the caller needs */
 };
@@ -43,7 +44,8 @@ enum pt_walk_status pt_walk_leaf(const struct guest_mem *m, uint64_t entry, uint
  * walk per 2 MiB region, that region's leaf table copied in one read, every page looked
  * up in the copy.  gpas[i] = page base of va + i * 4 KiB.  Pages must be user pages, and
  * writable if `write` (else PTW_NO_ACCESS).  Returns the pages translated before the
- * first failure (n if none); *st says why it stopped. */
+ * first failure (n if none); *st says why it stopped.  A range running past 2^64 is
+ * refused whole (0, PTW_NONCANONICAL).  gpas has room for n entries. */
 uint64_t pt_translate_leafcopy(const struct guest_mem *m, uint64_t cr3, uint64_t va, uint64_t n, bool write,
 			       uint64_t *gpas, enum pt_walk_status *st);
 

@@ -199,6 +199,19 @@ static int buf_config(uint64_t shift, uint64_t policy, uint64_t seed)
 	return 0;
 }
 
+/* Link (or unlink) PML4 entry 511 and its PDPT entry 511 to the region's PDPT and PD, so
+ * the top GiB of the address space, up to 2^64, maps what the region's first GiB maps. */
+static uint64_t top_alias(uint64_t on)
+{
+	uint64_t *pml4 = (uint64_t *)buf.root_pa, link = pml4[PT_INDEX(PG_BUF_VA, 4)];
+	uint64_t *pdpt = (uint64_t *)(link & PTE_ADDR_MASK);
+
+	pml4[PT_ENTRIES - 1] = on ? link : 0;
+	pdpt[PT_ENTRIES - 1] = on ? pdpt[PT_INDEX(PG_BUF_VA, 3)] : 0;
+	write_cr3(buf.root_pa);
+	return 0;
+}
+
 uint64_t kernel_syscall(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t nr)
 {
 	switch (nr) {
@@ -215,6 +228,8 @@ uint64_t kernel_syscall(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t nr)
 		(a0 == 1 ? buf.pts : buf.pd)[a1] = a2;
 		write_cr3(buf.root_pa);
 		return 0;
+	case SYS_TOP_ALIAS:
+		return top_alias(a0);
 	default:
 		return (uint64_t)-1;
 	}

@@ -17,6 +17,7 @@ enum pg_syscall {
 	SYS_BUF_CONFIG = 2,  /* RDI page shift, RSI frame policy, RDX seed: unmap the region, reset */
 	SYS_PTE_POKE = 3,    /* RDI level (1: the region's PTs, 2: its PD), RSI index, RDX value (hostile tests) */
 	SYS_WAIT_IRQ = 4,    /* halt until the host's notification interrupt; returns interrupts so far */
+	SYS_TOP_ALIAS = 5,   /* RDI 1: the last GiB of the address space aliases the region; 0: undo (hostile tests) */
 };
 
 static inline uint64_t rdtsc(void)

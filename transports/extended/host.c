@@ -1,5 +1,7 @@
 /*
- * Host half of the extended transport: read and check the list page, translate every
+ * Host half of the extended transport: copy the list page out of guest memory once
+ * (through gmem_guest_ptr, like every data page: never the boot area), check it,
+ * translate every
  * listed page from where the last RETRY stopped (one batch, timed as translation), then
  * copy the translated pages (timed as copy).  An absent page ends the batch: the pages
  * before it are copied and the engine injects the fault.
@@ -11,14 +13,16 @@
 static int read_list(struct xfer *x, const struct doorbell *db, uint32_t *list, uint64_t entries)
 {
 	uint64_t gpa;
+	const uint32_t *guest;
 	int status = xfer_translate(x, db->addr, &gpa);
 
 	if (status != PG_DB_OK)
 		return status;
 	x->t->pages--; /* the list page is overhead, not payload */
-	if (!gmem_ptr(&x->v->vm->mem, gpa, entries * sizeof(*list)))
+	guest = gmem_guest_ptr(&x->v->vm->mem, gpa, entries * sizeof(*list));
+	if (!guest)
 		return PG_DB_EFAULT;
-	memcpy(list, gmem_ptr(&x->v->vm->mem, gpa, entries * sizeof(*list)), entries * sizeof(*list));
+	memcpy(list, guest, entries * sizeof(*list));
 	return PG_DB_OK;
 }
 
