@@ -27,14 +27,15 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest-bench/guest.ld -Wl,-z,ma
 VMM_SRCS := vmm-min/kvm.c vmm-min/platform.c vmm-min/boot.c vmm-min/elfload.c vmm-min/gmem.c vmm-min/ptwalk.c \
 	vmm-min/exit.c vmm-min/console.c vmm-min/control.c vmm-min/pagecheck.c vmm-min/selftest.c
 MAIN_SRCS := vmm-min/main.c
-# Transports: each folder has host.c and guest.c (skeleton is built, not registered).
-TRANSPORTS := basic extended ptcopy skeleton
+# Transports: each folder has guest.c (the guest half) and host.c with any other host
+# sources (skeleton is built, not registered).
+TRANSPORTS := basic extended ptcopy ring skeleton
 DEVICES := sink echo pattern
 DEVICE_MODULES := sink echo pattern skeleton file_sink file_source camera
 TEST_MODULES := bad_abi no_entry dup_op
 TRANSPORT_HOST_SRCS := transports/host_core.c transports/registry.c devices/registry.c \
 	$(foreach d,$(DEVICES),devices/$(d).c) \
-	$(foreach t,$(TRANSPORTS),transports/$(t)/host.c)
+	$(foreach t,$(TRANSPORTS),$(filter-out transports/$(t)/guest.c,$(sort $(wildcard transports/$(t)/*.c))))
 TRANSPORT_GUEST_SRCS := transports/guest_api.c transports/guest_registry.c \
 	$(foreach t,$(TRANSPORTS),transports/$(t)/guest.c)
 HARNESS_SRCS := harness/session.c harness/bench.c harness/stats.c harness/csv.c harness/dataset.c \
@@ -46,7 +47,7 @@ GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench
 	$(TRANSPORT_GUEST_SRCS)
 # Guest code the host tests build natively, to check the host against it.
 SHARED_GUEST_SRCS := guest-bench/kernel/paging.c guest-bench/kernel/frames.c
-TEST_NAMES := test_ptwalk test_elf test_frames test_model test_cbench test_kvm test_devices test_transports test_harness test_hostile_random
+TEST_NAMES := test_ptwalk test_elf test_frames test_model test_cbench test_kvm test_devices test_transports test_harness test_hostile_random test_ring
 
 host_obj = $(patsubst %.c,$(BUILD)/host/%.o,$(1))
 CBENCH_SRCS := harness/cbench/cbench.cc
@@ -140,7 +141,7 @@ FUZZ_SECONDS ?= 60
 TEST_FUZZ_SECONDS ?= 20
 FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_HOST_SRCS := $(filter-out vmm-min/selftest.c,$(VMM_SRCS)) $(TRANSPORT_HOST_SRCS)
-FUZZ_TARGETS := fuzz_ptwalk fuzz_doorbell
+FUZZ_TARGETS := fuzz_ptwalk fuzz_doorbell fuzz_ring
 
 fuzz-build: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 
@@ -151,7 +152,12 @@ build/fuzz/fuzz_ptwalk: fuzz/fuzz_ptwalk.c vmm-min/gmem.c vmm-min/ptwalk.c
 build/fuzz/fuzz_doorbell: fuzz/fuzz_doorbell.c fuzz/hostile_vm.c $(FUZZ_HOST_SRCS) guest-bench/kernel/paging.c \
 		| build/devices/skeleton.so
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -ldl
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -ldl -lhwloc -lpthread
+
+build/fuzz/fuzz_ring: fuzz/fuzz_ring.c transports/ring/chain.c vmm-min/gmem.c vmm-min/ptwalk.c devices/registry.c \
+		$(foreach d,$(DEVICES),devices/$(d).c)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -ldl -lpthread
 
 # Each target for FUZZ_SECONDS from its committed seed corpus (new inputs go to build/).
 fuzz: fuzz-build

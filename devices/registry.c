@@ -6,6 +6,7 @@
  * claimed (a taken one is an error).
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,11 +163,20 @@ const char *devices_name(uint32_t op)
 	return devices_serve(op) ? by_op[op].label : NULL;
 }
 
+/* Devices are called from the vCPU thread (doorbells) and from the ring's I/O thread:
+ * one call at a time, so a device needs no locking of its own. */
+static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int devices_execute(uint32_t op, const struct pg_device_input *in, struct pg_device_output *out)
 {
+	int rc;
+
 	if (!devices_serve(op))
 		return -2;
-	return by_op[op].dev->execute(by_op[op].state, op, in, out) ? -1 : 0;
+	pthread_mutex_lock(&device_lock);
+	rc = by_op[op].dev->execute(by_op[op].state, op, in, out) ? -1 : 0;
+	pthread_mutex_unlock(&device_lock);
+	return rc;
 }
 
 bool devices_can_fill(uint32_t op)
@@ -176,7 +186,12 @@ bool devices_can_fill(uint32_t op)
 
 int devices_fill(uint32_t op, uint64_t offset, const struct iovec *iov, uint32_t n)
 {
+	int rc;
+
 	if (!devices_can_fill(op))
 		return -2;
-	return by_op[op].dev->fill(by_op[op].state, op, offset, iov, n) ? -1 : 0;
+	pthread_mutex_lock(&device_lock);
+	rc = by_op[op].dev->fill(by_op[op].state, op, offset, iov, n) ? -1 : 0;
+	pthread_mutex_unlock(&device_lock);
+	return rc;
 }

@@ -10,7 +10,16 @@
 #define PG_GUEST_API_H
 
 #include <stdint.h>
+#include "../vmm-min/abi.h"
 #include "doorbell_abi.h"
+
+/* One finished request of a one-shot transport. */
+struct pg_completion {
+	uint32_t slot;
+	int status;             /* PG_DB_*, or PG_RESULT_BADCMD if the host left no status */
+	uint64_t out_len;
+	uint64_t latency_ticks; /* submitted -> seen by the guest */
+};
 
 struct pg_transport {
 	const char *name;
@@ -22,6 +31,15 @@ struct pg_transport {
 	uint64_t (*piece)(uint64_t addr, uint64_t left);
 	/* Describe [addr, addr + n) for the doorbell: its RDI and RCX. */
 	void (*describe)(uint64_t addr, uint64_t n, uint64_t *db_addr, uint64_t *extra);
+	/* One-shot transports (the ring) instead make each transfer one request: `prepare`
+	 * readies the transport for a command's buffers (untimed), `call` sends the input to
+	 * op's device and waits for its output, `submit`/`reap` keep several in flight
+	 * (slot < qd; reap: 1 with a completion, its stage stamps added to acc, or 0 if none
+	 * yet). */
+	int (*prepare)(const struct pg_cmd *cmd, void *in, void *out);
+	int (*call)(uint32_t op, const void *in, uint64_t in_len, void *out, uint64_t out_cap, uint64_t *out_len);
+	int (*submit)(uint32_t slot, uint32_t op, const void *in, uint64_t in_len, void *out, uint64_t out_cap);
+	int (*reap)(struct pg_completion *c, struct pg_result *acc);
 };
 
 int pg_send(const struct pg_transport *t, uint32_t op, const void *buf, uint64_t len);

@@ -3,12 +3,13 @@
  */
 #include "guest_api.h"
 
-extern const struct pg_transport pg_transport_basic, pg_transport_extended, pg_transport_ptcopy;
+extern const struct pg_transport pg_transport_basic, pg_transport_extended, pg_transport_ptcopy, pg_transport_ring;
 
 static const struct pg_transport *const pg_transports[] = {
 	&pg_transport_basic,
 	&pg_transport_extended,
 	&pg_transport_ptcopy,
+	&pg_transport_ring,
 };
 
 const struct pg_transport *pg_transport_by_id(unsigned id)

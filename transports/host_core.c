@@ -501,10 +501,29 @@ static void account_arrival(struct engine *e, struct vcpu *v, const struct doorb
 		add_entry_leg(e, v, db->guest_prev_tsc);
 }
 
+/* The own-port transports' cumulative counters, summed. */
+static struct stage_times own_port_counters(struct engine *e)
+{
+	struct stage_times t = { 0 };
+
+	for (int i = 0; transports[i]; i++)
+		if (transports[i]->counters)
+			transports[i]->counters(e, &t);
+	return t;
+}
+
 void engine_end_window(struct engine *e, struct vcpu *v, uint64_t guest_tsc)
 {
+	struct stage_times now = own_port_counters(e);
+
 	if (e->timing && v->has_tsc_offset && v->exits == e->last_doorbell_exit + 1)
 		add_entry_leg(e, v, guest_tsc);
+	e->t.requests += now.requests - e->counters_base.requests;
+	e->t.kicks += now.kicks - e->counters_base.kicks;
+	e->t.rounds += now.rounds - e->counters_base.rounds;
+	e->t.io_busy += now.io_busy - e->counters_base.io_busy;
+	e->t.io_idle += now.io_idle - e->counters_base.io_idle;
+	e->counters_base = now;
 }
 
 /* The operation with this id (any 64-bit value the guest puts in R9), or NULL if no
@@ -598,7 +617,8 @@ void engine_init(struct engine *e, struct vm *vm)
 		exit(2);
 	}
 	for (int i = 0; transports[i]; i++)
-		vm_register_io(vm, false, PG_DB_PORT(transports[i]->id), 1, doorbell_io, e, transports[i]->name);
+		vm_register_io(vm, false, PG_DB_PORT(transports[i]->id), 1,
+			       transports[i]->own_port ? transports[i]->own_port : doorbell_io, e, transports[i]->name);
 }
 
 void engine_reserve(struct engine *e, uint64_t bytes)
@@ -622,6 +642,9 @@ void engine_reserve(struct engine *e, uint64_t bytes)
 
 void engine_fini(struct engine *e)
 {
+	for (int i = 0; transports[i]; i++)
+		if (transports[i]->fini)
+			transports[i]->fini(e);
 	for (int i = 0; i <= PG_DEVICE_MAX_OP; i++) {
 		free(e->ops[i].in);
 		free(e->ops[i].in_iov.v);
@@ -634,6 +657,7 @@ void engine_fini(struct engine *e)
 void engine_reset_stats(struct engine *e)
 {
 	memset(&e->t, 0, sizeof(e->t));
+	e->counters_base = own_port_counters(e);
 }
 
 const struct transport_ops *transport_by_id(unsigned id)

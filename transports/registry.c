@@ -4,11 +4,12 @@
  */
 #include "transport.h"
 
-extern const struct transport_ops transport_basic, transport_extended, transport_ptcopy;
+extern const struct transport_ops transport_basic, transport_extended, transport_ptcopy, transport_ring;
 
 const struct transport_ops *const transports[] = {
 	&transport_basic,
 	&transport_extended,
 	&transport_ptcopy,
+	&transport_ring,
 	NULL,
 };

@@ -40,6 +40,9 @@ struct stage_times {
 	uint64_t copied; /* bytes the host copied between guest pages and its buffers */
 	uint64_t clock_outside; /* guest stamps outside their KVM_RUN: exit/entry not measured */
 	uint64_t produced; /* output bytes devices produced (reserved at EXECUTE, or filled) */
+	/* own-port transports (the ring's I/O thread): requests served, kicks taken, serving
+	 * rounds (requests found together), and the thread's busy and idle host ticks */
+	uint64_t requests, kicks, rounds, io_busy, io_idle;
 };
 
 /* The doorbell's registers, decoded (see doorbell_abi.h). */
@@ -61,6 +64,8 @@ struct xfer {
 	bool timing;
 };
 
+struct engine;
+
 struct transport_ops {
 	const char *name;
 	unsigned id;
@@ -69,6 +74,13 @@ struct transport_ops {
 	/* Move the doorbell's bytes from x->skip on: PG_DB_OK (x->moved == db->bytes),
 	 * PG_DB_RETRY (x->fault_gva absent; x->moved bytes done) or an error status. */
 	int (*move)(struct xfer *x, const struct doorbell *db);
+	/* A transport that serves its own port instead (the ring: set-up doorbells, then a
+	 * host thread; move is NULL): its handler (ctx = the engine), what it adds to the
+	 * stage times' counters (cumulative; the engine takes differences), and its
+	 * teardown when the engine ends.  Its state hangs on engine.transport_state[id]. */
+	io_handler_fn own_port;
+	void (*counters)(struct engine *e, struct stage_times *t);
+	void (*fini)(struct engine *e);
 };
 
 /* Helpers for move(): translate one guest-virtual page with the configured method,
@@ -126,6 +138,8 @@ struct engine {
 		uint64_t done, fault_gva;
 		unsigned repeats;
 	} retry;
+	void *transport_state[PG_MAX_TRANSPORTS]; /* own-port transports' */
+	struct stage_times counters_base; /* own-port counters at the last engine_reset_stats */
 };
 
 /* Register every transport's doorbell port with the VM. */

@@ -109,6 +109,7 @@ enum pg_cmd_kind {
 	PG_CMD_RECV = 2, /* request (u64 length, u64 data_seed) -> pattern -> buffer (RECEIVE timed), checked */
 	PG_CMD_CALL = 3, /* buffer -> echo -> second buffer (all timed), compared byte for byte */
 	PG_CMD_NULL_RINGS = 5, /* `bytes` null doorbells (op PG_OP_NULL); guest_ticks = median round trip */
+	PG_CMD_STREAM = 6, /* one-shot transports: `requests` sends of `bytes` to the sink, `qd` in flight */
 };
 
 
@@ -127,6 +128,10 @@ struct pg_cmd {
 	uint32_t through_device; /* 1: the timed part of a send or receive includes its EXECUTE */
 	uint64_t frame_seed;
 	uint64_t data_seed;
+	/* the ring transport (transports/ring/ring.h): queue size (0: default), addressing,
+	 * notification mode, the I/O thread's spin budget; a stream's depth and length */
+	uint32_t ring_q, ring_addressing, ring_notify, qd;
+	uint64_t ring_spin_ns, requests;
 };
 
 #define PG_RESULT_MISMATCH 100 /* transfer said OK but the data differ */
@@ -138,6 +143,14 @@ struct pg_result {
 	uint64_t faults;      /* demand-paging faults during the timed part */
 	uint64_t bad_offset;  /* first byte that differs, or ~0 */
 	uint64_t checksum;    /* the guest's checksum of the data it sent or received */
+	/* one-shot transports: requests completed, their submit -> seen latency (guest
+	 * ticks) at p50 and p99, and the host's stage stamps summed over them (queue:
+	 * submit -> picked up, translate, copy, device, complete: the rest until done,
+	 * notice: done -> seen by the guest); clock_bad counts requests whose stamps were not
+	 * in order submit <= picked <= done <= seen (then the stamps are not used) */
+	uint64_t requests, lat_p50, lat_p99;
+	uint64_t queue_ticks, translate_ticks, copy_ticks, device_ticks, complete_ticks, notice_ticks;
+	uint64_t clock_bad;
 };
 
 /* Answers in RAX. */

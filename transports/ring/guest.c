@@ -1,0 +1,266 @@
+/*
+ * Guest half of the ring transport (ring 3): the ring area, one request header and
+ * status per slot (Q/4 slots of four fixed descriptors: header, input, output, status),
+ * set-up and registration doorbells, submission with release ordering and a kick only
+ * when avail_event asks for one (EVENT_IDX), and reaping by polling the used ring.  As
+ * a `struct pg_transport` it is a one-shot transport: `call` makes one request and waits
+ * for it, `prepare` sets the ring up for a command (its Q, addressing, notification,
+ * and — with registered addressing — the command's buffers), `stream` keeps QD requests
+ * in flight.  Buffers are faulted in before use: the host never injects a fault here.
+ */
+#include "../../guest-bench/lib/guest.h"
+#include "../guest_api.h"
+#include "ring.h"
+
+#define SLOTS (RING_QUEUE_MAX / 4)
+#define HDR_BUFFER (RING_MAX_BUFFERS - 1) /* registered: the headers and statuses */
+#define IN_BUFFER 0
+#define OUT_BUFFER 1
+
+static uint8_t area[RING_QUEUE_MAX * 16 + 4096 * 3] __attribute__((aligned(4096)));
+static struct {
+	struct ring_req req[SLOTS];
+	struct ring_status st[SLOTS];
+} meta __attribute__((aligned(4096)));
+
+static struct {
+	uint32_t q, slots;
+	enum ring_addressing addressing;
+	uint16_t avail_idx, used_seen;
+	uint32_t in_flight;
+	uint8_t *in_base, *out_base; /* registered buffers' starts */
+	int up;
+} ring;
+
+_Static_assert(sizeof(area) >= RING_QUEUE_MAX * 16ull + 4096 * 3, "ring area");
+
+static struct ring_desc *desc(uint32_t i)
+{
+	return (struct ring_desc *)(area + 16ull * i);
+}
+
+static volatile uint16_t *avail_word(uint64_t index) /* 0 flags, 1 idx, 2.. ring */
+{
+	return (volatile uint16_t *)(area + ring_avail_offset(ring.q) + 2 * index);
+}
+
+static volatile uint16_t *used_idx_word(void)
+{
+	return (volatile uint16_t *)(area + ring_used_offset(ring.q) + 2);
+}
+
+static volatile struct ring_used_elem *used_elem(uint16_t i)
+{
+	return (volatile struct ring_used_elem *)(area + ring_used_offset(ring.q) + 4 + 8ull * (i & (ring.q - 1)));
+}
+
+static volatile uint16_t *avail_event_word(void)
+{
+	return (volatile uint16_t *)(area + ring_used_offset(ring.q) + 4 + 8ull * ring.q);
+}
+
+static uint64_t ring_doorbell(uint64_t cmd, uint64_t rdi, uint64_t rsi, uint64_t r8, uint64_t r9, uint64_t rcx)
+{
+	register uint64_t r8_ __asm__("r8") = r8;
+	register uint64_t r9_ __asm__("r9") = r9;
+	uint64_t rax = cmd;
+
+	__asm__ volatile("outb %%al, %%dx"
+			 : "+a"(rax), "+r"(r8_)
+			 : "d"((uint16_t)PG_DB_PORT(RING_ID)), "D"(rdi), "S"(rsi), "r"(r9_), "c"(rcx)
+			 : "memory");
+	return rax;
+}
+
+static void kick(void)
+{
+	__asm__ volatile("outb %%al, %%dx" : : "a"((uint8_t)RING_KICK), "d"((uint16_t)PG_DB_PORT(RING_ID)) : "memory");
+}
+
+/* Touch every page of [p, p + n): written if `write` (the content is kept). */
+static void fault_in(uint8_t *p, uint64_t n, int write)
+{
+	for (uint64_t off = 0; off < n; off = (off & ~4095ull) + 4096) {
+		volatile uint8_t *b = p + off;
+
+		if (write)
+			*b = *b;
+		else
+			(void)*b;
+	}
+	if (n)
+		(void)*(volatile uint8_t *)(p + n - 1);
+}
+
+static int pg_ring_reset(void)
+{
+	ring.up = 0;
+	return (int)ring_doorbell(RING_RESET, 0, 0, 0, 0, 0);
+}
+
+static int pg_ring_setup(uint32_t q, enum ring_addressing addressing, enum ring_notify notify, uint64_t spin_ns)
+{
+	uint64_t status;
+
+	if (ring.up)
+		pg_ring_reset();
+	memset(area, 0, sizeof(area));
+	ring.q = q;
+	ring.slots = q / 4;
+	ring.addressing = addressing;
+	ring.avail_idx = ring.used_seen = 0;
+	ring.in_flight = 0;
+	status = ring_doorbell(RING_SETUP, (uint64_t)area, ring_area_bytes(q), q, addressing | (uint64_t)notify << 4,
+			       spin_ns);
+	ring.up = status == PG_DB_OK;
+	return (int)status;
+}
+
+static int pg_ring_register(uint32_t index, void *buf, uint64_t bytes)
+{
+	fault_in(buf, bytes, 1);
+	return (int)ring_doorbell(RING_REGISTER, (uint64_t)buf, bytes, index, 0, 0);
+}
+
+/* A descriptor's address for [p, ...) in `base`'s registered buffer, or p itself. */
+static uint64_t addr_of(const void *p, const uint8_t *base, uint32_t index)
+{
+	if (ring.addressing != RING_ADDR_REGISTERED)
+		return (uint64_t)p;
+	return RING_BUF_ADDR(index, (const uint8_t *)p - base);
+}
+
+static void set_desc(uint32_t i, uint64_t addr, uint64_t len, uint16_t flags, uint32_t next)
+{
+	*desc(i) = (struct ring_desc){ addr, (uint32_t)len, flags, (uint16_t)next };
+}
+
+/* Chain of slot s: header, input (if any), output (if any), status. */
+static void build_chain(uint32_t s, const void *in, uint64_t in_len, void *out, uint64_t out_cap)
+{
+	uint32_t d = 4 * s, i = d;
+
+	set_desc(i, addr_of(&meta.req[s], (const uint8_t *)&meta, HDR_BUFFER), sizeof(meta.req[s]), RING_DESC_F_NEXT,
+		 i + 1);
+	if (in_len) {
+		i++;
+		set_desc(i, addr_of(in, ring.in_base, IN_BUFFER), in_len, RING_DESC_F_NEXT, i + 1);
+	}
+	if (out_cap) {
+		i++;
+		set_desc(i, addr_of(out, ring.out_base, OUT_BUFFER), out_cap, RING_DESC_F_NEXT | RING_DESC_F_WRITE,
+			 i + 1);
+	}
+	i++;
+	set_desc(i, addr_of(&meta.st[s], (const uint8_t *)&meta, HDR_BUFFER), sizeof(meta.st[s]), RING_DESC_F_WRITE,
+		 0);
+}
+
+static int pg_ring_submit(uint32_t s, uint32_t op, const void *in, uint64_t in_len, void *out, uint64_t out_cap)
+{
+	uint16_t old = ring.avail_idx;
+
+	if (!ring.up || s >= ring.slots || in_len > UINT32_MAX || out_cap > UINT32_MAX)
+		return PG_DB_EINVAL;
+	meta.st[s] = (struct ring_status){ .status = PG_RESULT_BADCMD };
+	build_chain(s, in, in_len, out, out_cap);
+	meta.req[s] = (struct ring_req){ .op = op, .submit_tsc = rdtsc() };
+	*avail_word(2 + (old & (ring.q - 1))) = (uint16_t)(4 * s);
+	__atomic_store_n(avail_word(1), (uint16_t)(old + 1), __ATOMIC_RELEASE);
+	ring.avail_idx = old + 1;
+	ring.in_flight++;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the index is out before avail_event is read */
+	if (ring_need_event(*avail_event_word(), ring.avail_idx, old))
+		kick();
+	return PG_DB_OK;
+}
+
+/* A request's host stamps into acc, if they are in order with the guest's own. */
+static void add_stamps(const struct ring_status *st, uint64_t submit, uint64_t seen, struct pg_result *acc)
+{
+	uint64_t host = st->translate_ticks + st->copy_ticks + st->device_ticks;
+
+	if (!(submit <= st->picked_tsc && st->picked_tsc <= st->done_tsc && st->done_tsc <= seen &&
+	      host <= st->done_tsc - st->picked_tsc)) {
+		acc->clock_bad++;
+		return;
+	}
+	acc->queue_ticks += st->picked_tsc - submit;
+	acc->translate_ticks += st->translate_ticks;
+	acc->copy_ticks += st->copy_ticks;
+	acc->device_ticks += st->device_ticks;
+	acc->complete_ticks += st->done_tsc - st->picked_tsc - host;
+	acc->notice_ticks += seen - st->done_tsc;
+}
+
+static int pg_ring_reap(struct pg_completion *c, struct pg_result *acc)
+{
+	uint16_t used = __atomic_load_n(used_idx_word(), __ATOMIC_ACQUIRE);
+	uint64_t seen;
+	uint32_t id, s;
+
+	if (used == ring.used_seen)
+		return 0;
+	seen = rdtsc();
+	id = used_elem(ring.used_seen)->id;
+	ring.used_seen++;
+	ring.in_flight--;
+	s = id / 4;
+	if (id % 4 || s >= ring.slots) {
+		*c = (struct pg_completion){ .slot = ~0u, .status = PG_RESULT_BADCMD };
+		return 1;
+	}
+	*c = (struct pg_completion){ s, (int)meta.st[s].status, meta.st[s].out_len, seen - meta.req[s].submit_tsc };
+	if (acc && meta.st[s].status != PG_RESULT_BADCMD)
+		add_stamps(&meta.st[s], meta.req[s].submit_tsc, seen, acc);
+	return 1;
+}
+
+/* Register the command's buffers (and the headers) when the ring uses registered
+ * addressing; fault the buffers in either way. */
+static int ring_prepare(const struct pg_cmd *cmd, void *in, void *out)
+{
+	uint32_t q = cmd->ring_q ? cmd->ring_q : RING_QUEUE_DEFAULT;
+	uint64_t in_bytes = cmd->kind == PG_CMD_STREAM ? cmd->qd * cmd->bytes : cmd->bytes < 16 ? 16 : cmd->bytes;
+	uint64_t out_bytes = cmd->kind == PG_CMD_STREAM ? 8ull * cmd->qd : cmd->bytes < 8 ? 8 : cmd->bytes;
+	int status;
+
+	while (q < 4 * cmd->qd && q < RING_QUEUE_MAX) /* four descriptors per slot */
+		q <<= 1;
+	fault_in(in, in_bytes, 1);
+	fault_in(out, out_bytes, 1);
+	if (ring.up)
+		pg_ring_reset();
+	ring.in_base = in;
+	ring.out_base = out;
+	if (cmd->ring_addressing == RING_ADDR_REGISTERED &&
+	    ((status = pg_ring_register(HDR_BUFFER, &meta, sizeof(meta))) != PG_DB_OK ||
+	     (status = pg_ring_register(IN_BUFFER, in, in_bytes)) != PG_DB_OK ||
+	     (status = pg_ring_register(OUT_BUFFER, out, out_bytes)) != PG_DB_OK))
+		return status;
+	return pg_ring_setup(q, (enum ring_addressing)cmd->ring_addressing, (enum ring_notify)cmd->ring_notify,
+			     cmd->ring_spin_ns);
+}
+
+/* One request, waited for by polling the used ring. */
+static int ring_call(uint32_t op, const void *in, uint64_t in_len, void *out, uint64_t out_cap, uint64_t *out_len)
+{
+	struct pg_completion c;
+	int status = pg_ring_submit(0, op, in, in_len, out, out_cap);
+
+	if (status != PG_DB_OK)
+		return status;
+	while (!pg_ring_reap(&c, NULL))
+		__asm__ volatile("pause");
+	*out_len = c.out_len;
+	return c.slot == 0 ? c.status : PG_RESULT_BADCMD;
+}
+
+const struct pg_transport pg_transport_ring = {
+	.name = "ring",
+	.id = RING_ID,
+	.prepare = ring_prepare,
+	.call = ring_call,
+	.submit = pg_ring_submit,
+	.reap = pg_ring_reap,
+};

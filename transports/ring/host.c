@@ -1,0 +1,495 @@
+/*
+ * Host half of the ring transport.  The guest's doorbells on the ring's port set it up,
+ * register buffers and reset it (vCPU thread, through the engine's own-port hook); from
+ * set-up on, a host I/O thread — pinned with hwloc to a PU other than the vCPU's — serves
+ * the rings with no VM exit: it polls the available index, reads each request's chain
+ * (chain.c: copied once, validated, resolved), runs the request's device in copy or iov
+ * delivery, writes the status and the used element, and publishes the used index with
+ * release ordering.  When the ring is empty it spins (poll), sleeps on an eventfd bound
+ * to the port by KVM_IOEVENTFD (kick: a kick then never leaves KVM), or spins for a
+ * budget and then sleeps (adaptive); before sleeping it asks for a kick through
+ * avail_event (EVENT_IDX) and looks once more.  Counters (requests, kicks, rounds, busy
+ * and idle time) feed the stage times of the session's window.
+ */
+#include <errno.h>
+#include <hwloc.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <x86intrin.h>
+#include "../../devices/registry.h"
+#include "../../vmm-min/ptwalk.h"
+#include "../../vmm-min/range.h"
+#include "../transport.h"
+#include "chain.h"
+#include "ring.h"
+
+#define RING_SPIN_MAX_NS 1000000000ull /* a spin budget above 1 s is refused */
+#define RING_SLEEP_MS 20                /* a sleeping thread looks at `stop` this often */
+
+struct ring_counters {
+	_Atomic uint64_t requests, kicks, rounds, busy, idle, errors;
+};
+
+struct ring_host {
+	struct engine *e;
+	struct vcpu *v;
+	pthread_t thread;
+	bool running; /* the thread exists (changed on the vCPU thread only) */
+	atomic_bool stop;
+	int kick_fd;
+	struct ring_mem rm;
+	struct ring_space sp;
+	enum ring_notify notify;
+	uint64_t spin_ticks;
+	enum delivery delivery;
+	uint64_t max_bytes;
+	uint16_t last_avail, used_idx;
+	struct ring_request req;
+	uint8_t *in_buf, *out_buf; /* copy delivery: max_bytes each */
+	struct ring_counters n;
+	uint64_t warnings;
+};
+
+static void ring_warn(struct ring_host *h, const char *what, uint64_t value)
+{
+	if (h->warnings++ < 10 || h->warnings % 1000 == 0)
+		fprintf(stderr, "pagegate: ring: %s (%llu; rejection #%llu)\n", what, (unsigned long long)value,
+			(unsigned long long)h->warnings);
+}
+
+/* Ring fields, at the offsets ring.h defines; none straddles a page (chain.h). */
+static _Atomic uint16_t *avail_idx(const struct ring_host *h)
+{
+	return ring_mem_at(&h->rm, ring_avail_offset(h->rm.q) + 2);
+}
+
+static uint16_t avail_entry(const struct ring_host *h, uint16_t i)
+{
+	return *(volatile uint16_t *)ring_mem_at(&h->rm, ring_avail_offset(h->rm.q) + 4 + 2ull * (i & (h->rm.q - 1)));
+}
+
+static _Atomic uint16_t *used_idx(const struct ring_host *h)
+{
+	return ring_mem_at(&h->rm, ring_used_offset(h->rm.q) + 2);
+}
+
+static _Atomic uint16_t *avail_event(const struct ring_host *h)
+{
+	return ring_mem_at(&h->rm, ring_used_offset(h->rm.q) + 4 + 8ull * h->rm.q);
+}
+
+static void put_used(struct ring_host *h, uint32_t id, uint32_t len)
+{
+	uint64_t at = ring_used_offset(h->rm.q) + 4 + 8ull * (h->used_idx & (h->rm.q - 1));
+
+	*(volatile uint32_t *)ring_mem_at(&h->rm, at) = id;
+	*(volatile uint32_t *)ring_mem_at(&h->rm, at + 4) = len;
+	h->used_idx++;
+	atomic_store_explicit(used_idx(h), h->used_idx, memory_order_release);
+}
+
+/* A device's output for one request: at most the request's writable bytes. */
+struct ring_writer {
+	struct pg_device_output w; /* first: the device sees this */
+	struct ring_host *h;
+	uint64_t len;
+	bool deferred, too_big;
+};
+
+static uint8_t *writer_reserve(struct pg_device_output *w, uint64_t len)
+{
+	struct ring_writer *rw = (struct ring_writer *)w;
+
+	if (len > rw->h->req.out.bytes) {
+		rw->too_big = true;
+		return NULL;
+	}
+	memset(rw->h->out_buf, 0, len); /* bytes the device leaves unwritten reach the guest as 0 */
+	rw->len = len;
+	rw->deferred = false;
+	return rw->h->out_buf;
+}
+
+static int writer_defer(struct pg_device_output *w, uint64_t len)
+{
+	struct ring_writer *rw = (struct ring_writer *)w;
+
+	if (len > rw->h->req.out.bytes) {
+		rw->too_big = true;
+		return -1;
+	}
+	rw->len = len;
+	rw->deferred = true;
+	return 0;
+}
+
+/* The first `len` bytes of segs (a prefix, cut in place: the request is read anew each
+ * time). */
+static void trim(struct ring_segs *s, uint64_t len)
+{
+	uint64_t kept = 0;
+	uint32_t i = 0;
+
+	for (; i < s->n && kept < len; i++) {
+		if (s->v[i].iov_len > len - kept)
+			s->v[i].iov_len = len - kept;
+		kept += s->v[i].iov_len;
+	}
+	s->n = i;
+	s->bytes = kept;
+}
+
+static uint64_t gather(const struct ring_segs *s, uint8_t *to)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		memcpy(to + n, s->v[i].iov_base, s->v[i].iov_len);
+		n += s->v[i].iov_len;
+	}
+	return n;
+}
+
+/* Run the request's device; *written = output bytes now in the guest's buffers. */
+static int execute(struct ring_host *h, struct ring_status *st, uint64_t *written)
+{
+	struct ring_request *r = &h->req;
+	struct ring_writer rw = { .w = { writer_reserve, writer_defer, NULL }, .h = h };
+	struct iovec copied = { h->in_buf, r->in.bytes };
+	struct pg_device_input in = { r->in.v, r->in.n, r->in.bytes };
+	uint64_t t0 = __rdtsc(), t1;
+	int rc;
+
+	*written = 0;
+	if (r->hdr.op == PG_OP_NULL)
+		return PG_DB_OK;
+	if (h->delivery == DELIVER_COPY) {
+		gather(&r->in, h->in_buf);
+		in = (struct pg_device_input){ &copied, 1, r->in.bytes };
+	}
+	if (!devices_can_fill(r->hdr.op))
+		rw.w.defer = NULL;
+	t1 = __rdtsc();
+	st->copy_ticks = t1 - t0;
+	rc = devices_execute(r->hdr.op, &in, &rw.w);
+	trim(&r->out, rw.len);
+	if (!rc && rw.deferred)
+		rc = devices_fill(r->hdr.op, 0, h->delivery == DELIVER_IOV ? r->out.v : &(struct iovec){ h->out_buf, rw.len },
+				  h->delivery == DELIVER_IOV ? r->out.n : 1);
+	st->device_ticks = __rdtsc() - t1;
+	if (rc)
+		return rw.too_big ? PG_DB_ENOMEM : PG_DB_EHANDLER;
+	t1 = __rdtsc();
+	if (!rw.deferred || h->delivery == DELIVER_COPY)
+		ring_segs_write(&r->out, 0, h->out_buf, rw.len);
+	st->copy_ticks += __rdtsc() - t1;
+	*written = rw.len;
+	return PG_DB_OK;
+}
+
+static void serve_one(struct ring_host *h, uint16_t head)
+{
+	struct ring_status st = { 0 };
+	uint64_t picked = __rdtsc(), t1, written = 0;
+	int status = ring_read_chain(&h->sp, &h->rm, head, h->max_bytes, &h->req);
+
+	t1 = __rdtsc();
+	st.translate_ticks = t1 - picked;
+	if (status == PG_DB_OK)
+		status = execute(h, &st, &written);
+	if (status != PG_DB_OK) {
+		atomic_fetch_add_explicit(&h->n.errors, 1, memory_order_relaxed);
+		ring_warn(h, "request refused with status", (uint64_t)status);
+	}
+	st.status = (uint32_t)status;
+	st.out_len = written;
+	st.picked_tsc = picked + (uint64_t)h->v->tsc_offset;
+	st.done_tsc = __rdtsc() + (uint64_t)h->v->tsc_offset;
+	if (h->req.status.n)
+		ring_segs_write(&h->req.status, 0, &st, sizeof(st));
+	atomic_fetch_add_explicit(&h->n.requests, 1, memory_order_relaxed); /* counted before the guest sees it */
+	put_used(h, head, (uint32_t)written + (h->req.status.n ? (uint32_t)sizeof(st) : 0));
+}
+
+/* Ask for a kick at the next request, look once more, then sleep on the eventfd. */
+static void sleep_for_kick(struct ring_host *h)
+{
+	struct pollfd p = { h->kick_fd, POLLIN, 0 };
+	uint64_t kicks, t0 = __rdtsc();
+
+	atomic_store_explicit(avail_event(h), h->last_avail, memory_order_seq_cst);
+	if (atomic_load_explicit(avail_idx(h), memory_order_seq_cst) != h->last_avail)
+		return;
+	if (poll(&p, 1, RING_SLEEP_MS) == 1 && read(h->kick_fd, &kicks, sizeof(kicks)) == sizeof(kicks))
+		atomic_fetch_add_explicit(&h->n.kicks, kicks, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->n.idle, __rdtsc() - t0, memory_order_relaxed);
+}
+
+/* Nothing available: spin, sleep, or spin for the budget and then sleep. */
+static void wait_for_requests(struct ring_host *h, uint64_t *spun_since)
+{
+	uint64_t now = __rdtsc();
+
+	if (h->notify == RING_NOTIFY_KICK || (h->notify == RING_NOTIFY_ADAPTIVE && now - *spun_since > h->spin_ticks)) {
+		sleep_for_kick(h);
+		*spun_since = __rdtsc();
+		return;
+	}
+	_mm_pause();
+	atomic_fetch_add_explicit(&h->n.idle, __rdtsc() - now, memory_order_relaxed);
+}
+
+/* Keep the guest from kicking while the thread polls: avail_event far ahead. */
+static void no_kicks_please(struct ring_host *h)
+{
+	atomic_store_explicit(avail_event(h), (uint16_t)(h->last_avail + 0x8000), memory_order_release);
+}
+
+/* Bind the calling thread to a PU other than the one the vCPU thread last ran on. */
+static void pin_away_from(int vcpu_cpu)
+{
+	hwloc_topology_t topo;
+	int n;
+
+	if (hwloc_topology_init(&topo) || hwloc_topology_load(topo))
+		return;
+	n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+	for (int i = n - 1; i >= 0 && n > 1; i--) {
+		hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
+
+		if ((int)pu->os_index != vcpu_cpu) {
+			hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD);
+			break;
+		}
+	}
+	hwloc_topology_destroy(topo);
+}
+
+struct thread_start {
+	struct ring_host *h;
+	int vcpu_cpu;
+};
+
+static void *io_thread(void *arg)
+{
+	struct thread_start *start = arg;
+	struct ring_host *h = start->h;
+	uint64_t spun_since = __rdtsc();
+
+	pin_away_from(start->vcpu_cpu);
+	free(start);
+	while (!atomic_load_explicit(&h->stop, memory_order_relaxed)) {
+		uint16_t avail = atomic_load_explicit(avail_idx(h), memory_order_acquire), pending;
+		uint64_t t0;
+
+		if (avail == h->last_avail) {
+			wait_for_requests(h, &spun_since);
+			continue;
+		}
+		pending = (uint16_t)(avail - h->last_avail);
+		if (pending > h->rm.q) { /* the guest moved its index by more than the ring holds */
+			ring_warn(h, "available index jumped by more than Q; entries dropped", pending);
+			atomic_fetch_add_explicit(&h->n.errors, 1, memory_order_relaxed);
+			h->last_avail = avail;
+			continue;
+		}
+		t0 = __rdtsc();
+		for (; h->last_avail != avail; h->last_avail++)
+			serve_one(h, avail_entry(h, h->last_avail));
+		if (h->notify == RING_NOTIFY_POLL)
+			no_kicks_please(h);
+		atomic_fetch_add_explicit(&h->n.rounds, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&h->n.busy, __rdtsc() - t0, memory_order_relaxed);
+		spun_since = __rdtsc();
+	}
+	return NULL;
+}
+
+/* The area's pages, from the guest's current tables: user, writable, in RAM. */
+static int map_area(struct ring_host *h, uint64_t gva, uint32_t q, uint64_t cr3)
+{
+	const struct guest_mem *m = &h->e->vm->mem;
+
+	for (uint64_t off = 0; off < ring_area_bytes(q); off += 4096) {
+		struct pt_walk w;
+
+		if (pt_walk(m, cr3, gva + off, &w) != PTW_OK)
+			return PG_DB_EFAULT;
+		if (!w.user || !w.writable || !(h->rm.page[off >> 12] = gmem_guest_ptr(m, w.gpa & ~4095ull, 4096)))
+			return PG_DB_EFAULT;
+	}
+	h->rm.q = q;
+	return PG_DB_OK;
+}
+
+static int bind_kick(struct ring_host *h, bool assign)
+{
+	struct kvm_ioeventfd io = { .datamatch = RING_KICK, .addr = PG_DB_PORT(RING_ID), .len = 1, .fd = h->kick_fd,
+				    .flags = KVM_IOEVENTFD_FLAG_PIO | KVM_IOEVENTFD_FLAG_DATAMATCH |
+					     (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN) };
+
+	return ioctl(h->e->vm->fd, KVM_IOEVENTFD, &io) ? -1 : 0;
+}
+
+/* RING_SETUP: RDI area, RSI bytes, R8 Q, R9 modes, RCX spin budget (ns); full-width. */
+static int setup(struct ring_host *h, struct vcpu *v, const struct kvm_regs *r)
+{
+	uint64_t q = r->r8, addressing = r->r9 & 0xf, notify = (r->r9 >> 4) & 0xf;
+	struct thread_start *start;
+	int status;
+
+	if (h->running)
+		return PG_DB_ESTATE;
+	if (q < RING_QUEUE_MIN || q > RING_QUEUE_MAX || (q & (q - 1)) || (r->r9 >> 8) ||
+	    addressing > RING_ADDR_REGISTERED || notify > RING_NOTIFY_ADAPTIVE || r->rcx > RING_SPIN_MAX_NS ||
+	    (r->rdi & 4095) || r->rsi != ring_area_bytes((uint32_t)q) || !range_fits(r->rdi, r->rsi))
+		return PG_DB_EINVAL;
+	status = map_area(h, r->rdi, (uint32_t)q, vcpu_sregs(v)->cr3);
+	if (status != PG_DB_OK)
+		return status;
+	h->sp.mem = &h->e->vm->mem;
+	h->sp.cr3 = vcpu_sregs(v)->cr3;
+	h->sp.addressing = (enum ring_addressing)addressing;
+	h->notify = (enum ring_notify)notify;
+	h->spin_ticks = r->rcx * (v->tsc_khz ? v->tsc_khz : 1000000) / 1000000;
+	h->delivery = h->e->delivery;
+	h->max_bytes = h->e->max_op_bytes;
+	h->last_avail = atomic_load(avail_idx(h));
+	h->used_idx = atomic_load(used_idx(h));
+	h->v = v;
+	if (!h->req.in.v && ring_request_alloc(&h->req, RING_QUEUE_MAX, h->max_bytes))
+		return PG_DB_ENOMEM;
+	if (!h->in_buf && (!(h->in_buf = malloc(h->max_bytes)) || !(h->out_buf = malloc(h->max_bytes))))
+		return PG_DB_ENOMEM;
+	h->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (h->kick_fd < 0 || bind_kick(h, true))
+		return PG_DB_ENOMEM;
+	if (h->notify == RING_NOTIFY_POLL)
+		no_kicks_please(h);
+	start = malloc(sizeof(*start));
+	*start = (struct thread_start){ h, sched_getcpu() };
+	atomic_store(&h->stop, false);
+	if (pthread_create(&h->thread, NULL, io_thread, start)) {
+		free(start);
+		bind_kick(h, false);
+		close(h->kick_fd);
+		return PG_DB_ENOMEM;
+	}
+	h->running = true;
+	return PG_DB_OK;
+}
+
+static void stop(struct ring_host *h)
+{
+	if (!h->running)
+		return;
+	atomic_store(&h->stop, true);
+	pthread_join(h->thread, NULL);
+	bind_kick(h, false);
+	close(h->kick_fd);
+	h->running = false;
+}
+
+/* RING_REGISTER: RDI buffer, RSI bytes, R8 index; only while the ring is stopped (the
+ * I/O thread reads the table without a lock). */
+static int register_buffer(struct ring_host *h, struct vcpu *v, const struct kvm_regs *r)
+{
+	struct ring_space sp = { .mem = &h->e->vm->mem, .cr3 = vcpu_sregs(v)->cr3 };
+	struct ring_registered *slot;
+
+	if (h->running)
+		return PG_DB_ESTATE;
+	if (r->r8 >= RING_MAX_BUFFERS)
+		return PG_DB_EINVAL;
+	slot = &h->sp.buf[r->r8];
+	free(slot->page);
+	return ring_register(&sp, r->rdi, r->rsi, true, h->e->max_op_bytes, slot);
+}
+
+static struct ring_host *host_of(struct engine *e)
+{
+	if (!e->transport_state[RING_ID]) {
+		struct ring_host *h = calloc(1, sizeof(*h));
+
+		h->e = e;
+		h->kick_fd = -1;
+		e->transport_state[RING_ID] = h;
+	}
+	return e->transport_state[RING_ID];
+}
+
+/* The ring's port: set-up commands (a kick with the ring running never gets here: the
+ * ioeventfd takes it; a kick without one is answered like any other byte). */
+static enum exit_action ring_port(struct vcpu *v, struct io_access *a, void *ctx)
+{
+	struct engine *e = ctx;
+	struct ring_host *h = host_of(e);
+	struct kvm_regs *r = vcpu_regs(v);
+	int status;
+
+	if (!a->write)
+		return EXIT_CONTINUE;
+	switch (r->rax) {
+	case RING_SETUP:
+		status = setup(h, v, r);
+		break;
+	case RING_REGISTER:
+		status = register_buffer(h, v, r);
+		break;
+	case RING_RESET:
+		stop(h);
+		status = PG_DB_OK;
+		break;
+	default:
+		status = PG_DB_EINVAL;
+	}
+	if (status != PG_DB_OK)
+		ring_warn(h, "set-up doorbell refused with status", (uint64_t)status);
+	r->rax = (uint64_t)status;
+	vcpu_regs_dirty(v);
+	return EXIT_CONTINUE;
+}
+
+static void ring_counters(struct engine *e, struct stage_times *t)
+{
+	struct ring_host *h = e->transport_state[RING_ID];
+
+	if (!h)
+		return;
+	t->requests += atomic_load_explicit(&h->n.requests, memory_order_relaxed);
+	t->kicks += atomic_load_explicit(&h->n.kicks, memory_order_relaxed);
+	t->rounds += atomic_load_explicit(&h->n.rounds, memory_order_relaxed);
+	t->io_busy += atomic_load_explicit(&h->n.busy, memory_order_relaxed);
+	t->io_idle += atomic_load_explicit(&h->n.idle, memory_order_relaxed);
+}
+
+static void ring_fini(struct engine *e)
+{
+	struct ring_host *h = e->transport_state[RING_ID];
+
+	if (!h)
+		return;
+	stop(h);
+	for (int i = 0; i < RING_MAX_BUFFERS; i++)
+		free(h->sp.buf[i].page);
+	ring_request_free(&h->req);
+	free(h->in_buf);
+	free(h->out_buf);
+	free(h);
+	e->transport_state[RING_ID] = NULL;
+}
+
+const struct transport_ops transport_ring = {
+	.name = "ring",
+	.id = RING_ID,
+	.own_port = ring_port,
+	.counters = ring_counters,
+	.fini = ring_fini,
+};
