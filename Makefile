@@ -39,6 +39,7 @@ TRANSPORT_HOST_SRCS := transports/host_core.c transports/registry.c devices/regi
 TRANSPORT_GUEST_SRCS := transports/guest_api.c transports/guest_registry.c \
 	$(foreach t,$(TRANSPORTS),transports/$(t)/guest.c)
 HARNESS_SRCS := harness/session.c harness/bench.c harness/stats.c harness/csv.c harness/dataset.c \
+	harness/order.c harness/hostcopy.c harness/summary.c harness/spread.c \
 	harness/pin.c harness/table.c harness/plot.c harness/micro.c harness/model.c harness/notify.c harness/camera.c
 GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench/kernel/paging.c \
 	guest-bench/kernel/frames.c guest-bench/lib/string.c guest-bench/lib/printf.c \
@@ -47,7 +48,7 @@ GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench
 	$(TRANSPORT_GUEST_SRCS)
 # Guest code the host tests build natively, to check the host against it.
 SHARED_GUEST_SRCS := guest-bench/kernel/paging.c guest-bench/kernel/frames.c
-TEST_NAMES := test_ptwalk test_elf test_frames test_model test_cbench test_kvm test_devices test_transports test_harness test_hostile_random test_ring
+TEST_NAMES := test_ptwalk test_elf test_frames test_model test_cbench test_repro test_ring test_hostile_random test_kvm test_devices test_transports test_harness
 
 host_obj = $(patsubst %.c,$(BUILD)/host/%.o,$(1))
 CBENCH_SRCS := harness/cbench/cbench.cc

@@ -1,10 +1,13 @@
 /*
  * `pagegate bench`: a sweep over transports x translation x direction x fault x page
  * size x frame policy x delivery x sizes in one boot, after a calibration (null-doorbell round trip
- * in the guest, memcpy bandwidth on the host).  Repetitions of all configurations of a
- * size take turns, so slow drifts of the machine hit every configuration alike.  Each
- * measured repetition goes to the dataset as it finishes; at the end (or on Ctrl-C) the
- * Table 7.1 view of the dataset is printed.
+ * in the guest, memcpy bandwidth on the host).  Repetitions run in rounds over every
+ * configuration, each round in a seeded random order (order.h), so slow drifts of the
+ * machine hit every configuration alike; each repetition is paired with a host memcpy of
+ * its size timed right after it on the same core (session.h).  Each measured repetition
+ * goes to the dataset as it finishes; at the end (or on Ctrl-C) the Table 7.1 view of the
+ * dataset is printed.  --runs N makes N such sweeps, one dataset each, and reports the
+ * run-to-run spread (spread.h).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -17,14 +20,17 @@
 #include "../vmm-min/x86.h"
 #include "bench.h"
 #include "dataset.h"
+#include "hostcopy.h"
+#include "order.h"
 #include "pin.h"
 #include "session.h"
-#include "stats.h"
+#include "spread.h"
 #include "table.h"
 
 #define MAX_LIST 32
 #define MAX_CONFIGS 4096
 #define CALIBRATION_RINGS 1000
+#define MAX_RUNS 100
 
 struct bench_opts {
 	const char *transports[MAX_LIST], *translates[MAX_LIST];
@@ -38,6 +44,9 @@ struct bench_opts {
 	bool copy, iov;         /* delivery axis */
 	int through_device;     /* window: 0 transfer, 1 device, -1 not given */
 	const char *pin, *out;
+	enum sweep_order order;
+	uint64_t order_seed;
+	int runs;
 };
 
 static void usage(FILE *out)
@@ -69,6 +78,13 @@ static void usage(FILE *out)
 		"  --window W        transfer (the SEND or RECEIVE doorbells) or device (with the\n"
 		"                    EXECUTE: until the device has consumed or produced the bytes);\n"
 		"                    default transfer, device when iov delivery is measured\n"
+		"  --order O         interleaved: rounds over every configuration, each in a random\n"
+		"                    order; blocked: one size after another, its configurations\n"
+		"                    taking turns (the order before schema 3) (default interleaved)\n"
+		"  --order-seed N    seed of the interleaved order (default 1; run k of --runs uses\n"
+		"                    N + k - 1); recorded in meta.json\n"
+		"  --runs N          the same sweep N times, datasets DIR/run-1 .. DIR/run-N, then\n"
+		"                    the run-to-run spread per configuration (default 1)\n"
 		"  --quiet           no progress line and no table\n");
 }
 
@@ -172,7 +188,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "pin", required_argument, 0, 'P' },       { "out", required_argument, 0, 'O' },
 		{ "no-timing", no_argument, 0, 'n' },       { "quiet", no_argument, 0, 'q' },
 		{ "timing", required_argument, 0, 'T' },     { "delivery", required_argument, 0, 'D' },
-		{ "window", required_argument, 0, 'W' },
+		{ "window", required_argument, 0, 'W' },      { "order", required_argument, 0, 'R' },
+		{ "order-seed", required_argument, 0, 'S' }, { "runs", required_argument, 0, 'N' },
 		{ "help", no_argument, 0, 'h' },            { "max-op-bytes", required_argument, 0, 'M' },
 		{ 0, 0, 0, 0 },
 	};
@@ -182,7 +199,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	int c;
 
 	*o = (struct bench_opts){ .reps = 5, .warmup = 1, .send = true, .warm = true, .pages_4k = true,
-				  .scattered = true, .timed = true, .copy = true, .through_device = -1, .pin = "auto" };
+				  .scattered = true, .timed = true, .copy = true, .through_device = -1, .pin = "auto",
+				  .order = ORDER_INTERLEAVED, .order_seed = ORDER_DEFAULT_SEED, .runs = 1 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -260,6 +278,21 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 				return bad("--window", optarg);
 			o->through_device = !strcmp(optarg, "device");
 			break;
+		case 'R':
+			if (strcmp(optarg, "blocked") && strcmp(optarg, "interleaved"))
+				return bad("--order", optarg);
+			o->order = strcmp(optarg, "blocked") ? ORDER_INTERLEAVED : ORDER_BLOCKED;
+			break;
+		case 'S':
+			o->order_seed = strtoull(optarg, &end, 10);
+			if (*end || end == optarg || *optarg == '-')
+				return bad("--order-seed", optarg);
+			break;
+		case 'N':
+			o->runs = (int)strtol(optarg, &end, 10);
+			if (*end || o->runs < 1 || o->runs > MAX_RUNS)
+				return bad("--runs", optarg);
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -320,7 +353,7 @@ static int rows(const struct bench_opts *o, struct config *out)
 	return n;
 }
 
-/* Configurations ordered size-major, so one size's repetitions can take turns. */
+/* Configurations ordered size-major, so the blocked order can run one size after another. */
 static size_t build_configs(const struct bench_opts *o, struct config *configs)
 {
 	struct config row[8];
@@ -361,46 +394,17 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Host memcpy bandwidth (GB/s) for copies of len bytes (at most 64 MiB), median of 7
- * trials of at least 1 ms each, so small copies are timed in cache as transfers are. */
-static double host_memcpy_gbps(size_t len)
-{
-	char *a, *b;
-	double trial[7];
-	size_t reps;
-
-	len = len < (64u << 20) ? len : (64u << 20);
-	reps = (1u << 22) / len + 1;
-	a = malloc(len);
-	b = malloc(len);
-	memset(a, 1, len);
-	memset(b, 2, len);
-	for (int i = 0; i < 7; i++) {
-		double t0 = now_s();
-
-		for (size_t r = 0; r < reps; r++) {
-			memcpy(r % 2 ? a : b, r % 2 ? b : a, len);
-			__asm__ volatile("" : : "r"(a), "r"(b) : "memory");
-		}
-		trial[i] = (double)(len * reps) / ((now_s() - t0) * 1e9);
-	}
-	free(a);
-	free(b);
-	return stats_median(trial, 7);
-}
-
 struct sweep {
 	const struct bench_opts *o;
-	struct config *configs;
+	const struct config *configs;
 	size_t nconfigs;
-	struct pg_cmd *cmds;
-	size_t *cmd_config; /* per command: its configuration */
-	int *cmd_rep;       /* per command: repetition, -1 for warm-up and calibration */
+	struct pg_cmd *cmds;  /* the calibration, then one per step */
+	struct order_step *steps; /* steps[i] is cmds[i + 1] */
 	size_t ncmds;
+	struct hostcopy copy; /* the calibration's and the pairs' memcpy buffers */
 	struct dataset *ds;
 	struct run_info info;
-	struct pin_info pin;
-	char dir[512], cmdline[1024], err[640];
+	char dir[512], err[640];
 	double started;
 	int failures;
 };
@@ -409,28 +413,27 @@ static void progress(const struct sweep *sw, size_t done)
 {
 	double elapsed = now_s() - sw->started, eta = elapsed / (double)done * (double)(sw->ncmds - done);
 
-	fprintf(stderr, "\r  transfer %zu of %zu, configuration %zu of %zu, elapsed %.0f s, ETA %.0f s   ", done,
-		sw->ncmds, sw->cmd_config[done - 1] + 1, sw->nconfigs, elapsed, eta);
+	fprintf(stderr, "\r  transfer %zu of %zu, elapsed %.0f s, ETA %.0f s   ", done, sw->ncmds, elapsed, eta);
 	if (done == sw->ncmds)
 		fputc('\n', stderr);
 }
 
-static struct sample to_sample(const struct sweep *sw, const struct transfer_result *r, size_t i)
+static struct sample to_sample(const struct sweep *sw, const struct transfer_result *r, const struct order_step *st)
 {
-	struct sample s = { .config = sw->cmd_config[i], .rep = sw->cmd_rep[i], .status = r->guest.status };
+	struct sample s = { .config = st->config, .rep = st->rep, .status = r->guest.status };
 	const struct config *c = &sw->configs[s.config];
 
 	s.total_ns = (double)r->guest.guest_ticks * 1e6 / (double)r->tsc_khz;
 	s.mbps = (double)c->bytes / s.total_ns * 1e3;
 	sample_add_stages(&s, &r->t, r->tsc_khz);
-	s.bound_ns = dataset_bound_ns(c, &sw->info.cal);
-	s.pct_of_bound = 100.0 * s.bound_ns / s.total_ns;
+	sample_set_bounds(&s, c, sw->info.cal.doorbell_ns, r->memcpy_ns);
 	return s;
 }
 
 static void on_result(const struct transfer_result *r, size_t i, void *ctx)
 {
 	struct sweep *sw = ctx;
+	const struct order_step *st = &sw->steps[i - (i > 0)];
 	struct sample s;
 
 	if (i == 0) { /* the calibration */
@@ -444,48 +447,41 @@ static void on_result(const struct transfer_result *r, size_t i, void *ctx)
 	}
 	if (!sw->o->quiet && isatty(2))
 		progress(sw, i + 1);
-	if (sw->cmd_rep[i] < 0 || !sw->ds)
+	if (st->rep < 0 || !sw->ds)
 		return;
-	s = to_sample(sw, r, i);
+	s = to_sample(sw, r, st);
 	sw->failures += s.status != PG_DB_OK;
-	if (dataset_add(sw->ds, &s)) {
+	if (dataset_add(sw->ds, &s) || (st->checkpoint && dataset_checkpoint(sw->ds))) {
 		snprintf(sw->err, sizeof(sw->err), "cannot write to the dataset in %s", sw->dir);
 		vm_stop_requested = 1;
 	}
 }
 
-/* Calibration first, then per size: warm-up and measured repetitions, every
- * configuration of the size taking its turn in each. */
+/* The calibration, then a command per step of the sweep's order. */
 static void build_commands(struct sweep *sw)
 {
 	const struct bench_opts *o = sw->o;
-	size_t n = 1, first = 0;
+	size_t nsteps = sw->nconfigs * (size_t)(o->warmup + o->reps);
+	uint64_t *bytes = malloc(sw->nconfigs * sizeof(*bytes));
 
+	for (size_t c = 0; c < sw->nconfigs; c++)
+		bytes[c] = sw->configs[c].bytes;
+	order_build(o->order, sw->info.order_seed, bytes, sw->nconfigs, o->warmup, o->reps, sw->steps);
+	free(bytes);
 	sw->cmds[0] = (struct pg_cmd){ .kind = PG_CMD_NULL_RINGS, .transport = sw->configs[0].transport_id,
 				       .bytes = CALIBRATION_RINGS };
-	sw->cmd_rep[0] = -1;
-	while (first < sw->nconfigs) {
-		size_t last = first;
+	for (size_t n = 1; n <= nsteps; n++) {
+		const struct config *cf = &sw->configs[sw->steps[n - 1].config];
 
-		while (last < sw->nconfigs && sw->configs[last].bytes == sw->configs[first].bytes)
-			last++;
-		for (int r = -o->warmup; r < o->reps; r++)
-			for (size_t c = first; c < last; c++) {
-				const struct config *cf = &sw->configs[c];
-
-				sw->cmds[n] = (struct pg_cmd){
-					.kind = cf->kind, .transport = cf->transport_id, .bytes = cf->bytes,
-					.offset = cf->offset, .cold = cf->cold, .page_shift = cf->page_shift,
-					.frame_policy = cf->frame_policy, .translate = cf->translate_id,
-					.timing_off = cf->timing_off, .delivery = cf->iov ? DELIVER_IOV : DELIVER_COPY,
-					.through_device = cf->through_device, .frame_seed = 1, .data_seed = n,
-				};
-				sw->cmd_config[n] = c;
-				sw->cmd_rep[n++] = r;
-			}
-		first = last;
+		sw->cmds[n] = (struct pg_cmd){
+			.kind = cf->kind, .transport = cf->transport_id, .bytes = cf->bytes, .offset = cf->offset,
+			.cold = cf->cold, .page_shift = cf->page_shift, .frame_policy = cf->frame_policy,
+			.translate = cf->translate_id, .timing_off = cf->timing_off,
+			.delivery = cf->iov ? DELIVER_IOV : DELIVER_COPY, .through_device = cf->through_device,
+			.frame_seed = 1, .data_seed = n,
+		};
 	}
-	sw->ncmds = n;
+	sw->ncmds = nsteps + 1;
 }
 
 static void stop_on_signal(int sig)
@@ -494,56 +490,49 @@ static void stop_on_signal(int sig)
 	vm_stop_requested = 1;
 }
 
-int bench_main(int argc, char **argv, const struct vm_config *cfg)
+/* What every run of a bench command shares. */
+struct plan {
+	const struct bench_opts *o;
+	const struct vm_config *cfg;
+	const struct pin_info *pin;
+	const char *cmdline;
+	const struct config *configs;
+	size_t nconfigs;
+};
+
+/* One sweep into dir: boot, calibrate, measure every step; its exit status. */
+static int run_sweep(const struct plan *p, const char *dir, uint64_t seed)
 {
-	struct bench_opts o;
-	struct sweep sw = { .o = &o };
-	int rc = parse_opts(argc, argv, &o);
-	struct session_options sopt = { .timing = true, .on_result = on_result, .ctx = &sw };
+	const struct bench_opts *o = p->o;
+	size_t nsteps = p->nconfigs * (size_t)(o->reps + o->warmup);
+	struct sweep sw = { .o = o, .configs = p->configs, .nconfigs = p->nconfigs };
+	struct session_options sopt = { .timing = true, .max_op_bytes = o->max_op_bytes, .pair = &sw.copy,
+					.on_result = on_result, .ctx = &sw };
 	struct transfer_result *res;
 	char why[1200];
 	enum vm_outcome outcome;
+	int rc;
 
-	if (rc)
-		return rc == 1 ? 0 : rc;
-	sopt.max_op_bytes = o.max_op_bytes;
-	if (pin_current_thread(o.pin, &sw.pin, sw.err, sizeof(sw.err))) {
-		fprintf(stderr, "pagegate bench: %s\n", sw.err);
-		return 2;
+	if (hostcopy_init(&sw.copy, o->max_op_bytes > (4u << 20) ? o->max_op_bytes : (4u << 20))) {
+		fprintf(stderr, "pagegate bench: no memory for the memcpy buffers\n");
+		return 1;
 	}
-	rc = kvm_check_environment();
-	if (rc)
-		return rc;
-	sw.configs = calloc(MAX_CONFIGS, sizeof(*sw.configs));
-	sw.nconfigs = build_configs(&o, sw.configs);
-	if (!sw.nconfigs) {
-		free(sw.configs);
-		return bad("--transport/--translate", "(no configuration left)");
-	}
-	sw.cmds = calloc(1 + sw.nconfigs * (size_t)(o.reps + o.warmup), sizeof(*sw.cmds));
-	sw.cmd_config = calloc(1 + sw.nconfigs * (size_t)(o.reps + o.warmup), sizeof(*sw.cmd_config));
-	sw.cmd_rep = calloc(1 + sw.nconfigs * (size_t)(o.reps + o.warmup), sizeof(*sw.cmd_rep));
+	snprintf(sw.dir, sizeof(sw.dir), "%s", dir);
+	sw.info = (struct run_info){ .command_line = p->cmdline, .guest_ram = p->cfg->mem_bytes,
+				     .topology = p->pin->topology, .pin_map = p->pin->map,
+				     .hwloc_version = p->pin->hwloc_version,
+				     .order = order_name(o->order), .order_seed = seed };
+	sw.cmds = calloc(1 + nsteps, sizeof(*sw.cmds));
+	sw.steps = calloc(nsteps, sizeof(*sw.steps));
 	build_commands(&sw);
 	res = calloc(sw.ncmds, sizeof(*res));
-	if (o.out)
-		snprintf(sw.dir, sizeof(sw.dir), "%s", o.out);
-	else
-		dataset_default_dir(sw.dir, sizeof(sw.dir), "");
-	pagegate_command_line(sw.cmdline, sizeof(sw.cmdline));
-	sw.info = (struct run_info){ .command_line = sw.cmdline, .guest_ram = cfg->mem_bytes, .topology = sw.pin.topology,
-				     .pin_map = sw.pin.map, .hwloc_version = sw.pin.hwloc_version };
-	sw.info.cal.memcpy_gbps = host_memcpy_gbps(4 << 20);
-	for (int i = 0; i < o.nsizes && i < CAL_MAX_SIZES; i++) {
-		sw.info.cal.sizes[i] = o.sizes[i];
-		sw.info.cal.memcpy_gbps_at[i] = host_memcpy_gbps(o.sizes[i]);
-		sw.info.cal.nsizes = i + 1;
-	}
+	sw.info.cal.memcpy_gbps = (double)(4u << 20) / hostcopy_ns(&sw.copy, 4u << 20);
 	kvm_platform_probe(&sw.info.vm.platform);
 	warn_if_emulated(&sw.info.vm.platform);
 	signal(SIGINT, stop_on_signal);
 	signal(SIGTERM, stop_on_signal);
 	sw.started = now_s();
-	outcome = session_run(cfg, &sopt, sw.cmds, sw.ncmds, res, why, sizeof(why), &sw.info.vm);
+	outcome = session_run(p->cfg, &sopt, sw.cmds, sw.ncmds, res, why, sizeof(why), &sw.info.vm);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	rc = outcome == VM_DONE ? (sw.failures ? 1 : 0) : vm_stop_requested && !sw.err[0] ? 130 : 1;
@@ -552,7 +541,7 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 	if (sw.ds) {
 		if (dataset_close(sw.ds, outcome == VM_DONE ? "complete" : "interrupted"))
 			rc = 1;
-		if (!o.quiet)
+		if (!o->quiet)
 			table_print(sw.dir, stdout);
 		printf("dataset: %s\n", sw.dir);
 	}
@@ -560,8 +549,68 @@ int bench_main(int argc, char **argv, const struct vm_config *cfg)
 		fprintf(stderr, "pagegate bench: %d transfers failed (status column of results.csv)\n", sw.failures);
 	free(res);
 	free(sw.cmds);
-	free(sw.cmd_config);
-	free(sw.cmd_rep);
-	free(sw.configs);
+	free(sw.steps);
+	hostcopy_fini(&sw.copy);
+	return rc;
+}
+
+/* --runs N: sweeps into base/run-1 .. base/run-N, seeds seed .. seed + N - 1, then the
+ * spread report; stops at the first run that does not complete. */
+static int run_many(const struct plan *p, const char *base)
+{
+	const struct bench_opts *o = p->o;
+	char dirs[MAX_RUNS][600];
+	const char *names[MAX_RUNS];
+	int rc = 0;
+
+	for (int k = 0; k < o->runs; k++) {
+		int run_rc;
+
+		snprintf(dirs[k], sizeof(dirs[k]), "%s/run-%d", base, k + 1);
+		names[k] = dirs[k];
+		printf("run %d of %d\n", k + 1, o->runs);
+		fflush(stdout);
+		run_rc = run_sweep(p, dirs[k], o->order_seed + (uint64_t)k);
+		if (run_rc != 0 && run_rc != 1)
+			return run_rc; /* interrupted, or it could not run: no report */
+		rc |= run_rc;
+	}
+	return spread_report(names, o->runs, base, stdout) ? 1 : rc;
+}
+
+int bench_main(int argc, char **argv, const struct vm_config *cfg)
+{
+	struct bench_opts o;
+	struct plan plan;
+	struct pin_info pin;
+	struct config *configs;
+	size_t nconfigs;
+	char dir[512], err[640], cmdline[1024];
+	int rc;
+
+	pagegate_command_line(cmdline, sizeof(cmdline)); /* before parsing splits the lists in place */
+	rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (pin_current_thread(o.pin, &pin, err, sizeof(err))) {
+		fprintf(stderr, "pagegate bench: %s\n", err);
+		return 2;
+	}
+	rc = kvm_check_environment();
+	if (rc)
+		return rc;
+	configs = calloc(MAX_CONFIGS, sizeof(*configs));
+	nconfigs = build_configs(&o, configs);
+	if (!nconfigs) {
+		free(configs);
+		return bad("--transport/--translate", "(no configuration left)");
+	}
+	if (o.out)
+		snprintf(dir, sizeof(dir), "%s", o.out);
+	else
+		dataset_default_dir(dir, sizeof(dir), "");
+	plan = (struct plan){ &o, cfg, &pin, cmdline, configs, nconfigs };
+	rc = o.runs > 1 ? run_many(&plan, dir) : run_sweep(&plan, dir, o.order_seed);
+	free(configs);
 	return rc;
 }

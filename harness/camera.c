@@ -119,7 +119,8 @@ static uint64_t on_frame(struct vcpu *v, uint64_t tag, void *ctx)
 	bool timed = vcpu_stamp_in_run(v, r->rsi, &in);
 	uint64_t arrived = timed ? in : v->t_exit; /* for pacing: the frame was in by this exit */
 	uint64_t period = (uint64_t)(s->period_ns * (double)v->tsc_khz / 1e6);
-	struct sample row = { .config = s->config, .rep = (int)s->frames };
+	struct sample row = { .config = s->config, .rep = (int)s->frames, .bound_ns = NAN, .pct_of_bound = NAN,
+			      .memcpy_ns = NAN, .pct_of_memcpy = NAN }; /* no calibration, no pairing */
 
 	if (tag != PG_SYNC_CAMERA_FRAME || seq != s->last_seq || s->frames == MAX_FRAMES)
 		return 0;
@@ -196,6 +197,7 @@ static int run_stream(const struct vm_config *base, const struct run_args *a, st
 	vm->sync_ctx = s;
 	if (run->ds || create_dataset(run, s->v) == 0) {
 		rc = vm_run(vm) == VM_DONE && !s->failed ? 0 : 1;
+		rc |= dataset_checkpoint(run->ds) ? 1 : 0;
 		if (rc) {
 			vm_describe_outcome(vm, why, sizeof(why));
 			fprintf(stderr, "pagegate camera: %s %s: %s\n", a->preset, a->transport, why);

@@ -35,14 +35,13 @@ struct dataset {
 	const struct run_info *info;
 	struct sample *samples;
 	size_t nsamples;
-	int *done_reps; /* per config */
 	char started[32];
 };
 
 static const char results_header[] =
 	"config_id,label,transport,translate,direction,fault,page_size,frames,offset,bytes,timing,delivery,window,"
 	"rep,status,total_ns,mbps,doorbells,pages_translated,faults,bytes_copied,exit_ns,translate_ns,fault_ns,copy_ns,handler_ns,"
-	"entry_ns,guest_ns,bound_ns,pct_of_bound,clock\n";
+	"entry_ns,guest_ns,bound_ns,pct_of_bound,memcpy_ns,pct_of_memcpy,clock\n";
 
 void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz)
 {
@@ -135,14 +134,19 @@ const char *frames_name(unsigned policy)
 	return policy ? "scattered" : "contiguous";
 }
 
-double dataset_bound_ns(const struct config *c, const struct calibration *cal)
+double dataset_bound_ns(const struct config *c, double doorbell_ns, double memcpy_ns)
 {
-	double doorbells = ceil((double)c->bytes / (double)c->max_per_doorbell), gbps = cal->memcpy_gbps;
+	return ceil((double)c->bytes / (double)c->max_per_doorbell) * doorbell_ns + memcpy_ns;
+}
 
-	for (int i = 0; i < cal->nsizes; i++)
-		if (cal->sizes[i] == c->bytes)
-			gbps = cal->memcpy_gbps_at[i];
-	return doorbells * cal->doorbell_ns + (double)c->bytes / gbps;
+void sample_set_bounds(struct sample *s, const struct config *c, double doorbell_ns, double memcpy_ns)
+{
+	bool paired = isfinite(memcpy_ns) && memcpy_ns > 0; /* else the copy was not timed */
+
+	s->memcpy_ns = paired ? memcpy_ns : NAN;
+	s->pct_of_memcpy = 100.0 * s->memcpy_ns / s->total_ns;
+	s->bound_ns = dataset_bound_ns(c, doorbell_ns, s->memcpy_ns);
+	s->pct_of_bound = 100.0 * s->bound_ns / s->total_ns;
 }
 
 static void utc_now(char *out, size_t cap)
@@ -245,20 +249,39 @@ static void package_version(const char *package, char *out, size_t cap)
 		snprintf(out, cap, "not installed");
 }
 
-bool dataset_timings_meaningful(const char *dir)
+/* dir/meta.json into text (cap bytes); false if there is none. */
+static bool read_meta(const char *dir, char *text, size_t cap)
 {
-	char path[600], text[8192];
+	char path[600];
 	FILE *f;
 	size_t n;
 
 	snprintf(path, sizeof(path), "%s/meta.json", dir);
 	f = fopen(path, "r");
 	if (!f)
-		return true;
-	n = fread(text, 1, sizeof(text) - 1, f);
+		return false;
+	n = fread(text, 1, cap - 1, f);
 	text[n] = 0;
 	fclose(f);
-	return !strstr(text, "\"timings_meaningful\": false");
+	return true;
+}
+
+bool dataset_timings_meaningful(const char *dir)
+{
+	char text[8192];
+
+	return !read_meta(dir, text, sizeof(text)) || !strstr(text, "\"timings_meaningful\": false");
+}
+
+double dataset_meta_number(const char *dir, const char *key)
+{
+	char text[8192], quoted[128];
+	const char *at;
+
+	snprintf(quoted, sizeof(quoted), "\"%s\": ", key);
+	if (!read_meta(dir, text, sizeof(text)) || !(at = strstr(text, quoted)))
+		return NAN;
+	return strtod(at + strlen(quoted), NULL);
 }
 
 void warn_if_emulated(const struct kvm_platform *p)
@@ -341,13 +364,12 @@ static int write_meta(const struct dataset *ds, const char *status)
 	fprintf(f, "  \"guest_ram_bytes\": %llu,\n", (unsigned long long)in->guest_ram);
 	fprintf(f, "  \"repetitions\": %d,\n  \"configurations\": %zu,\n", ds->reps, ds->nconfigs);
 	json_str(f, "mb_definition", "MB = 10^6 bytes; throughput columns are MB/s", false);
-	fprintf(f, "  \"calibration\": { \"doorbell_round_trip_ns\": %.1f, \"memcpy_gb_per_s\": %.3f,\n",
+	if (in->order) {
+		json_str(f, "order", in->order, false);
+		fprintf(f, "  \"order_seed\": %llu,\n", (unsigned long long)in->order_seed);
+	}
+	fprintf(f, "  \"calibration\": { \"doorbell_round_trip_ns\": %.1f, \"memcpy_gb_per_s\": %.3f }\n}\n",
 		in->cal.doorbell_ns, in->cal.memcpy_gbps);
-	fprintf(f, "    \"memcpy_gb_per_s_by_size\": {");
-	for (int i = 0; i < in->cal.nsizes; i++)
-		fprintf(f, "%s \"%llu\": %.3f", i ? "," : "", (unsigned long long)in->cal.sizes[i],
-			in->cal.memcpy_gbps_at[i]);
-	fprintf(f, " } }\n}\n");
 	return commit_file(ds, "meta.json", f);
 }
 
@@ -362,21 +384,22 @@ struct dataset *dataset_create(const char *dir, const struct config *configs, si
 	ds->nconfigs = nconfigs;
 	ds->reps = reps;
 	ds->info = info;
-	ds->done_reps = calloc(nconfigs, sizeof(*ds->done_reps));
 	utc_now(ds->started, sizeof(ds->started));
 	snprintf(path, sizeof(path), "%s/results.csv", dir);
 	if (dataset_mkdirs(dir) || (ds->results_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0644)) < 0 ||
 	    write(ds->results_fd, results_header, sizeof(results_header) - 1) != sizeof(results_header) - 1 ||
 	    write_meta(ds, "running")) {
 		snprintf(err, cap, "cannot create the dataset in %s: %s", dir, strerror(errno));
-		free(ds->done_reps);
 		free(ds);
 		return NULL;
 	}
 	return ds;
 }
 
-enum metric { M_MBPS, M_TOTAL, M_STAGE0, M_GUEST = M_STAGE0 + NR_STAGES, M_DOORBELLS, M_PAGES, M_FAULTS, M_COPIED, M_PCT };
+enum metric {
+	M_MBPS, M_TOTAL, M_STAGE0, M_GUEST = M_STAGE0 + NR_STAGES, M_DOORBELLS, M_PAGES, M_FAULTS, M_COPIED,
+	M_BOUND, M_PCT, M_MEMCPY, M_PCT_MEMCPY
+};
 
 static double metric(const struct sample *s, int m)
 {
@@ -395,20 +418,32 @@ static double metric(const struct sample *s, int m)
 		return (double)s->faults;
 	case M_COPIED:
 		return (double)s->copied;
+	case M_BOUND:
+		return s->bound_ns;
 	case M_PCT:
 		return s->pct_of_bound;
+	case M_MEMCPY:
+		return s->memcpy_ns;
+	case M_PCT_MEMCPY:
+		return s->pct_of_memcpy;
 	default:
 		return s->stage_ns[m - M_STAGE0];
 	}
 }
 
-/* A time in ns as a CSV cell: empty when not measured (NAN). */
-static void ns_cell(char cell[32], double ns)
+/* A number as a CSV cell with `decimals` digits after the point: empty when not measured
+ * (NAN). */
+static void num_cell(char cell[32], double v, int decimals)
 {
-	if (isnan(ns))
+	if (isnan(v))
 		cell[0] = 0;
 	else
-		snprintf(cell, 32, "%.0f", ns);
+		snprintf(cell, 32, "%.*f", decimals, v);
+}
+
+static void ns_cell(char cell[32], double ns)
+{
+	num_cell(cell, ns, 0);
 }
 
 /* The measured values (not NAN) of metric m over ok[0..n) into v; how many there are. */
@@ -423,12 +458,12 @@ static size_t column(double *v, const struct sample *const *ok, size_t n, int m)
 }
 
 /* ",median" of metric m, or "," alone when no sample measured it. */
-static void put_median(FILE *f, double *v, const struct sample *const *ok, size_t n, int m)
+static void put_median(FILE *f, double *v, const struct sample *const *ok, size_t n, int m, int decimals)
 {
 	char cell[32];
 	size_t k = column(v, ok, n, m);
 
-	ns_cell(cell, k ? stats_median(v, k) : NAN);
+	num_cell(cell, k ? stats_median(v, k) : NAN, decimals);
 	fprintf(f, ",%s", cell);
 }
 
@@ -447,7 +482,7 @@ static int write_summary(const struct dataset *ds)
 		   "window,n,median_mbps,p5_mbps,p95_mbps,min_mbps,max_mbps,cv,median_total_ns,median_exit_ns,"
 		   "median_translate_ns,median_fault_ns,median_copy_ns,median_handler_ns,median_entry_ns,"
 		   "median_guest_ns,median_doorbells,median_pages_translated,median_faults,median_bytes_copied,"
-		   "bound_ns,median_pct_of_bound\n");
+		   "bound_ns,median_pct_of_bound,median_memcpy_ns,median_pct_of_memcpy\n");
 	for (size_t c = 0; c < ds->nconfigs; c++) {
 		size_t n = 0;
 		char fields[256];
@@ -463,10 +498,12 @@ static int write_summary(const struct dataset *ds)
 			stats_percentile(v, n, 95), stats_min(v, n), stats_max(v, n));
 		column(v, ok, n, M_TOTAL);
 		fprintf(f, ",%.5f,%.0f", stats_cv(v, n), stats_median(v, n));
-		for (int m = M_STAGE0; m <= M_COPIED; m++)
-			put_median(f, v, ok, n, m);
-		column(v, ok, n, M_PCT);
-		fprintf(f, ",%.0f,%.2f\n", ok[0]->bound_ns, stats_median(v, n));
+		for (int m = M_STAGE0; m <= M_BOUND; m++)
+			put_median(f, v, ok, n, m, 0);
+		put_median(f, v, ok, n, M_PCT, 2);
+		put_median(f, v, ok, n, M_MEMCPY, 0);
+		put_median(f, v, ok, n, M_PCT_MEMCPY, 2);
+		fputc('\n', f);
 	}
 	free(v);
 	free(ok);
@@ -475,23 +512,32 @@ static int write_summary(const struct dataset *ds)
 
 int dataset_add(struct dataset *ds, const struct sample *s)
 {
-	char row[768], fields[256], cells[NR_STAGES + 1][32];
+	char row[768], fields[256], cells[NR_STAGES + 5][32];
 	int n;
 
 	config_fields(fields, sizeof(fields), s->config, &ds->configs[s->config]);
 	for (int st = 0; st < NR_STAGES; st++)
 		ns_cell(cells[st], s->stage_ns[st]);
 	ns_cell(cells[NR_STAGES], s->guest_ns);
-	n = snprintf(row, sizeof(row), "%s,%d,%llu,%.0f,%.3f,%llu,%llu,%llu,%llu,%s,%s,%s,%s,%s,%s,%s,%.0f,%.2f,%s\n",
+	ns_cell(cells[NR_STAGES + 1], s->bound_ns);
+	num_cell(cells[NR_STAGES + 2], s->pct_of_bound, 2);
+	ns_cell(cells[NR_STAGES + 3], s->memcpy_ns);
+	num_cell(cells[NR_STAGES + 4], s->pct_of_memcpy, 2);
+	n = snprintf(row, sizeof(row), "%s,%d,%llu,%.0f,%.3f,%llu,%llu,%llu,%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
 		     fields, s->rep, (unsigned long long)s->status, s->total_ns, s->mbps,
 		     (unsigned long long)s->doorbells, (unsigned long long)s->pages, (unsigned long long)s->faults,
 		     (unsigned long long)s->copied, cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6],
-		     s->bound_ns, s->pct_of_bound, s->clock_ok ? "ok" : "unrelated");
+		     cells[7], cells[8], cells[9], cells[10], s->clock_ok ? "ok" : "unrelated");
 	if (write(ds->results_fd, row, (size_t)n) != n)
 		return -1;
 	ds->samples = realloc(ds->samples, (ds->nsamples + 1) * sizeof(*ds->samples));
 	ds->samples[ds->nsamples++] = *s;
-	return ++ds->done_reps[s->config] == ds->reps ? write_summary(ds) : 0;
+	return 0;
+}
+
+int dataset_checkpoint(struct dataset *ds)
+{
+	return write_summary(ds);
 }
 
 int dataset_close(struct dataset *ds, const char *status)
@@ -499,7 +545,6 @@ int dataset_close(struct dataset *ds, const char *status)
 	int rc = write_summary(ds) | write_meta(ds, status) | fsync(ds->results_fd) | close(ds->results_fd);
 
 	free(ds->samples);
-	free(ds->done_reps);
 	free(ds);
 	return rc ? -1 : 0;
 }

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include "../vmm-min/vm.h"
 
-#define DATASET_SCHEMA_VERSION 2
+#define DATASET_SCHEMA_VERSION 3
 #define NR_STAGES 6
 
 extern const char *const stage_names[NR_STAGES]; /* exit translate fault copy handler entry */
@@ -53,15 +53,13 @@ struct sample {
 	double guest_ns; /* total minus the host stages: guest library and unattributed time */
 	bool clock_ok;   /* false: exit, entry and guest_ns are NAN, not measured */
 	double bound_ns, pct_of_bound;
+	double memcpy_ns, pct_of_memcpy; /* the paired host memcpy; NAN: not paired */
 };
 
-#define CAL_MAX_SIZES 128
 struct calibration {
 	double doorbell_ns;  /* null-doorbell round trip, guest view, median */
-	double memcpy_gbps;  /* host memcpy of 4 MiB, GB/s = 10^9 B/s, median */
-	int nsizes;          /* memcpy bandwidth at each transfer size of the run (cache effects) */
-	uint64_t sizes[CAL_MAX_SIZES];
-	double memcpy_gbps_at[CAL_MAX_SIZES];
+	double memcpy_gbps;  /* host memcpy of 4 MiB, GB/s = 10^9 B/s, median (a reference; the
+				bounds use each row's paired memcpy) */
 };
 
 /* What meta.json records besides the configs. */
@@ -72,6 +70,8 @@ struct run_info {
 	uint64_t guest_ram;
 	const char *topology, *pin_map, *hwloc_version;
 	struct calibration cal;
+	const char *order;   /* "blocked" or "interleaved" (NULL: not a sweep, e.g. camera) */
+	uint64_t order_seed;
 };
 
 struct dataset;
@@ -79,8 +79,11 @@ struct dataset;
 /* Create dir (and parents), results.csv with its header and meta.json ("running"). */
 struct dataset *dataset_create(const char *dir, const struct config *configs, size_t nconfigs,
 			       int reps, const struct run_info *info, char *err, size_t cap);
-/* Append one sample; rewrite summary.csv when a configuration has all its repetitions. */
+/* Append one sample to results.csv. */
 int dataset_add(struct dataset *ds, const struct sample *s);
+/* Rewrite summary.csv from the samples so far (bench: after each measured round; camera:
+ * after each stream), so a killed run keeps a summary of its finished rounds. */
+int dataset_checkpoint(struct dataset *ds);
 /* Final summary.csv and meta.json with status "complete" or "interrupted". */
 int dataset_close(struct dataset *ds, const char *status);
 
@@ -90,15 +93,19 @@ struct stage_times;
 void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz);
 /* False when dir/meta.json says the run's CPU was emulated: its timings mean nothing. */
 bool dataset_timings_meaningful(const char *dir);
+/* The number after "key": in dir/meta.json (e.g. "memcpy_gb_per_s"), or NAN. */
+double dataset_meta_number(const char *dir, const char *key);
 /* One line on stderr when the CPU is emulated: the timings of such a run mean nothing. */
 void warn_if_emulated(const struct kvm_platform *p);
 /* This process's command line, arguments separated by spaces. */
 void pagegate_command_line(char *out, size_t cap);
 
-/* The fastest a transfer could be with these costs: one round trip per doorbell the
- * transport needs at least, plus copying every byte once at the memcpy speed measured at
- * that size (4 MiB's if the size was not calibrated). */
-double dataset_bound_ns(const struct config *c, const struct calibration *cal);
+/* The fastest a transfer could be with these costs: one null round trip (doorbell_ns) per
+ * doorbell the transport needs at least, plus one host memcpy of every byte (memcpy_ns). */
+double dataset_bound_ns(const struct config *c, double doorbell_ns, double memcpy_ns);
+/* A sample's bound and percentages from its paired memcpy (NAN: not paired, then the
+ * bound is not measured either). */
+void sample_set_bounds(struct sample *s, const struct config *c, double doorbell_ns, double memcpy_ns);
 const char *page_size_name(unsigned page_shift);
 /* rel resolved against the folder of the running pagegate binary (build/ or build-san/),
  * e.g. "guest-bench.elf", "devices/camera.so", "../plots/common.gp". */

@@ -15,7 +15,7 @@
 #include "csv.h"
 #include "dataset.h"
 #include "plot.h"
-#include "table.h"
+#include "summary.h"
 
 #define MAX_ITEMS 64
 
@@ -24,25 +24,6 @@ static const char *const stage_cols[] = { "median_exit_ns", "median_translate_ns
 					  "median_guest_ns" };
 #define NSTAGES (sizeof(stage_cols) / sizeof(stage_cols[0]))
 
-/* Rows match on every facet column except `skip` (NULL: none). */
-static bool same_facet(const struct csv *a, size_t ra, const struct csv *b, size_t rb, const char *skip)
-{
-	for (size_t f = 0; f < DATASET_NFACETS; f++)
-		if ((!skip || strcmp(dataset_facet_cols[f], skip)) && strcmp(csv_get(a, ra, dataset_facet_cols[f]), csv_get(b, rb, dataset_facet_cols[f])))
-			return false;
-	return true;
-}
-
-static void facet_name(const struct csv *t, size_t r, char *out, size_t cap)
-{
-	snprintf(out, cap, "%s-%s-%s-%s%s%s%s%s%s", csv_get(t, r, "direction"), csv_get(t, r, "fault"),
-		 csv_get(t, r, "page_size"), csv_get(t, r, "frames"), strcmp(csv_get(t, r, "offset"), "0") ? "-off" : "",
-		 strcmp(csv_get(t, r, "offset"), "0") ? csv_get(t, r, "offset") : "",
-		 strcmp(csv_get(t, r, "timing"), "on") ? "-untimed" : "",
-		 !strcmp(csv_get(t, r, "delivery"), "iov") ? "-iov" : "",
-		 !strcmp(csv_get(t, r, "window"), "device") ? "-device" : "");
-}
-
 static size_t labels_of(const struct csv *t, size_t facet_row, const char **out)
 {
 	size_t n = 0;
@@ -50,7 +31,7 @@ static size_t labels_of(const struct csv *t, size_t facet_row, const char **out)
 	for (size_t r = 0; r < t->nrows; r++) {
 		bool seen = false;
 
-		if (!same_facet(t, r, t, facet_row, NULL))
+		if (!summary_same_facet(t, r, t, facet_row, NULL))
 			continue;
 		for (size_t i = 0; i < n; i++)
 			seen |= !strcmp(out[i], csv_get(t, r, "label"));
@@ -74,7 +55,7 @@ static int write_throughput(FILE *f, const struct csv *t, size_t facet_row, cons
 	for (size_t l = 0; l < n; l++) {
 		fprintf(f, "\"%s\"\n", labels[l]);
 		for (size_t r = 0; r < t->nrows; r++)
-			if (same_facet(t, r, t, facet_row, NULL) && !strcmp(csv_get(t, r, "label"), labels[l]))
+			if (summary_same_facet(t, r, t, facet_row, NULL) && !strcmp(csv_get(t, r, "label"), labels[l]))
 				fprintf(f, "%s %s %s %s %s\n", csv_get(t, r, "bytes"), csv_get(t, r, "median_mbps"),
 					csv_get(t, r, "p5_mbps"), csv_get(t, r, "p95_mbps"),
 					csv_get(t, r, "median_pct_of_bound"));
@@ -92,7 +73,7 @@ static int write_stages(FILE *f, const struct csv *t, size_t facet_row, const ch
 	for (size_t l = 0; l < n; l++)
 		for (int mib = 1; mib <= 4; mib++)
 			for (size_t r = 0; r < t->nrows; r++) {
-				if (!same_facet(t, r, t, facet_row, NULL) || strcmp(csv_get(t, r, "label"), labels[l]) ||
+				if (!summary_same_facet(t, r, t, facet_row, NULL) || strcmp(csv_get(t, r, "label"), labels[l]) ||
 				    csv_num(t, r, "bytes") != (double)(mib << 20))
 					continue;
 				fprintf(f, "\"%s %d MiB\"", labels[l], mib);
@@ -113,10 +94,10 @@ static int write_faults(FILE *f, const struct csv *t, size_t cold_row, const cha
 	for (size_t l = 0; l < n; l++) {
 		fprintf(f, "\"%s\"\n", labels[l]);
 		for (size_t c = 0; c < t->nrows; c++) {
-			if (!same_facet(t, c, t, cold_row, NULL) || strcmp(csv_get(t, c, "label"), labels[l]))
+			if (!summary_same_facet(t, c, t, cold_row, NULL) || strcmp(csv_get(t, c, "label"), labels[l]))
 				continue;
 			for (size_t w = 0; w < t->nrows; w++)
-				if (!strcmp(csv_get(t, w, "fault"), "warm") && same_facet(t, w, t, c, "fault") &&
+				if (!strcmp(csv_get(t, w, "fault"), "warm") && summary_same_facet(t, w, t, c, "fault") &&
 				    !strcmp(csv_get(t, w, "label"), labels[l]) &&
 				    !strcmp(csv_get(t, w, "bytes"), csv_get(t, c, "bytes")) &&
 				    csv_num(t, c, "median_faults") > 0) {
@@ -204,7 +185,7 @@ static int plot_facet(const struct csv *t, size_t r, const char *figdir, bool me
 	char facet[128], title[300];
 	int rc;
 
-	facet_name(t, r, facet, sizeof(facet));
+	summary_facet_name(t, r, facet, sizeof(facet));
 	snprintf(title, sizeof(title), "title='%s, %s buffer, %s pages, %s frames%s%s'", csv_get(t, r, "direction"),
 		 csv_get(t, r, "fault"), csv_get(t, r, "page_size"), csv_get(t, r, "frames"),
 		 !strcmp(csv_get(t, r, "window"), "device")
@@ -218,29 +199,17 @@ static int plot_facet(const struct csv *t, size_t r, const char *figdir, bool me
 	return rc;
 }
 
-static struct csv *read_summary(const char *dir)
-{
-	char path[600], err[700];
-	struct csv *t;
-
-	snprintf(path, sizeof(path), "%s/summary.csv", dir);
-	t = csv_read(path, err, sizeof(err));
-	if (!t)
-		fprintf(stderr, "pagegate: %s\n", err);
-	return t;
-}
-
 static bool first_of_facet(const struct csv *t, size_t r)
 {
 	for (size_t q = 0; q < r; q++)
-		if (same_facet(t, q, t, r, NULL))
+		if (summary_same_facet(t, q, t, r, NULL))
 			return false;
 	return true;
 }
 
 int plot_main(const char *dir)
 {
-	struct csv *t = read_summary(dir);
+	struct csv *t = summary_read(dir, "summary.csv", false);
 	char figdir[512];
 	int rc = 0;
 
@@ -261,15 +230,6 @@ int plot_main(const char *dir)
 	return rc;
 }
 
-static long match(const struct csv *a, size_t ra, const struct csv *b)
-{
-	for (size_t r = 0; r < b->nrows; r++)
-		if (same_facet(a, ra, b, r, NULL) && !strcmp(csv_get(a, ra, "label"), csv_get(b, r, "label")) &&
-		    !strcmp(csv_get(a, ra, "bytes"), csv_get(b, r, "bytes")))
-			return (long)r;
-	return -1;
-}
-
 /* Both runs' throughput blocks of one facet in one file: A's labels, then B's. */
 static int compare_figure(const struct csv *ta, const struct csv *tb, size_t rb, const char *figdir,
 			  const char *a_name, const char *b_name)
@@ -281,11 +241,11 @@ static int compare_figure(const struct csv *ta, const struct csv *tb, size_t rb,
 	FILE *f;
 
 	for (size_t r = 0; r < ta->nrows && ra < 0; r++)
-		if (same_facet(ta, r, tb, rb, NULL))
+		if (summary_same_facet(ta, r, tb, rb, NULL))
 			ra = (long)r;
 	if (ra < 0)
 		return 0;
-	facet_name(tb, rb, facet, sizeof(facet));
+	summary_facet_name(tb, rb, facet, sizeof(facet));
 	f = open_data(figdir, "compare", facet, path, sizeof(path));
 	if (!f)
 		return 1;
@@ -297,41 +257,122 @@ static int compare_figure(const struct csv *ta, const struct csv *tb, size_t rb,
 	return plot_render("compare", path, extra, out);
 }
 
-int compare_main(const char *a, const char *b)
-{
-	struct csv *ta = read_summary(a), *tb = ta ? read_summary(b) : NULL;
-	char figdir[512], facet[128];
-	int flagged = 0, matched = 0, rc = 0;
+/* What compare reads of one run: its summary and, if kept, its repetitions. */
+struct run {
+	const char *dir;
+	struct csv *summary, *results;
+};
 
-	if (!ta || !tb) {
-		csv_free(ta);
+static bool open_run(struct run *r, const char *dir)
+{
+	r->dir = dir;
+	r->summary = summary_read(dir, "summary.csv", false);
+	r->results = r->summary ? summary_read(dir, "results.csv", true) : NULL;
+	return r->summary != NULL;
+}
+
+static void close_run(struct run *r)
+{
+	csv_free(r->summary);
+	csv_free(r->results);
+}
+
+/* One line of the comparison: B/A of row ra of A and rb of B, with its interval where
+ * both runs kept their repetitions; whether it is flagged. */
+static bool compare_row(const struct run *a, size_t ra, const struct run *b, size_t rb, double threshold)
+{
+	struct ratio_ci ci;
+	bool has_ci = summary_ratio_ci(b->summary, rb, b->results, a->summary, ra, a->results, &ci), flagged;
+	char facet[128], interval[48] = "-";
+
+	if (has_ci) {
+		flagged = ci.lo > 1 + threshold || ci.hi < 1 - threshold;
+		snprintf(interval, sizeof(interval), "%.3f-%.3f", ci.lo, ci.hi);
+	} else { /* no repetitions: p5-p95 ranges apart */
+		flagged = csv_num(b->summary, rb, "p5_mbps") > csv_num(a->summary, ra, "p95_mbps") ||
+			  csv_num(a->summary, ra, "p5_mbps") > csv_num(b->summary, rb, "p95_mbps");
+	}
+	summary_facet_name(a->summary, ra, facet, sizeof(facet));
+	printf("%-44s %-16s %12s %10.1f %10.1f %7.3f %13s%s\n", facet, csv_get(a->summary, ra, "label"),
+	       csv_get(a->summary, ra, "bytes"), csv_num(a->summary, ra, "median_mbps"),
+	       csv_num(b->summary, rb, "median_mbps"), ci.ratio, interval, flagged ? " *" : "");
+	return flagged;
+}
+
+static int compare_usage(const char *what)
+{
+	fprintf(stderr, "pagegate compare: %s (usage: pagegate compare [--threshold PCT] A B)\n", what);
+	return 2;
+}
+
+/* --threshold PCT (percent, 0 <= PCT < 100), then the two run folders. */
+static int parse_compare(int argc, char **argv, double *threshold, const char **dirs)
+{
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		char *end;
+
+		if (strcmp(argv[i], "--threshold")) {
+			if (n == 2)
+				return compare_usage("more than two runs");
+			dirs[n++] = argv[i];
+			continue;
+		}
+		if (++i == argc)
+			return compare_usage("--threshold needs a value");
+		*threshold = strtod(argv[i], &end) / 100;
+		if (*end || end == argv[i] || *threshold < 0 || *threshold >= 1)
+			return compare_usage("bad --threshold");
+	}
+	return n == 2 ? 0 : compare_usage("two runs needed");
+}
+
+/* Overlay figures into B/figures where gnuplot is installed; 0, or 1 if one failed. */
+static int compare_figures(const struct run *a, const struct run *b)
+{
+	char figdir[512];
+	int rc = 0;
+
+	snprintf(figdir, sizeof(figdir), "%s/figures", b->dir);
+	mkdir(figdir, 0755);
+	if (system("gnuplot --version > /dev/null 2>&1"))
+		return 0;
+	for (size_t r = 0; r < b->summary->nrows; r++)
+		if (first_of_facet(b->summary, r))
+			rc |= compare_figure(a->summary, b->summary, r, figdir, a->dir, b->dir);
+	return rc;
+}
+
+int compare_main(int argc, char **argv)
+{
+	double threshold = COMPARE_DEFAULT_THRESHOLD;
+	const char *dirs[2];
+	struct run a = { 0 }, b = { 0 };
+	int flagged = 0, matched = 0, rc = parse_compare(argc, argv, &threshold, dirs);
+
+	if (rc)
+		return rc;
+	if (!open_run(&a, dirs[0]) || !open_run(&b, dirs[1])) {
+		close_run(&a);
 		return 2;
 	}
-	printf("median MB/s of B over A (A = %s, B = %s); * = p5-p95 ranges do not overlap\n", a, b);
-	printf("%-44s %-16s %12s %10s %10s %8s\n", "facet", "label", "bytes", "A", "B", "B/A");
-	for (size_t r = 0; r < ta->nrows; r++) {
-		long q = match(ta, r, tb);
-		bool apart;
+	printf("median MB/s of B over A (A = %s, B = %s)\n", a.dir, b.dir);
+	printf("* = changed: the %.0f %% bootstrap interval of B/A (%d resamples, seed %d) lies outside 1 +- %g %%;\n"
+	       "    where a run kept no repetitions (no results.csv): the p5-p95 ranges do not overlap\n",
+	       BOOTSTRAP_LEVEL, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, threshold * 100);
+	printf("%-44s %-16s %12s %10s %10s %7s %13s\n", "facet", "label", "bytes", "A", "B", "B/A", "interval");
+	for (size_t r = 0; r < a.summary->nrows; r++) {
+		long q = summary_match(a.summary, r, b.summary);
 
 		if (q < 0)
 			continue;
 		matched++;
-		apart = csv_num(tb, (size_t)q, "p5_mbps") > csv_num(ta, r, "p95_mbps") ||
-			csv_num(ta, r, "p5_mbps") > csv_num(tb, (size_t)q, "p95_mbps");
-		flagged += apart;
-		facet_name(ta, r, facet, sizeof(facet));
-		printf("%-44s %-16s %12s %10.1f %10.1f %7.3f%s\n", facet, csv_get(ta, r, "label"), csv_get(ta, r, "bytes"),
-		       csv_num(ta, r, "median_mbps"), csv_num(tb, (size_t)q, "median_mbps"),
-		       csv_num(tb, (size_t)q, "median_mbps") / csv_num(ta, r, "median_mbps"), apart ? " *" : "");
+		flagged += compare_row(&a, r, &b, (size_t)q, threshold);
 	}
 	printf("%d configurations in both runs, %d flagged\n", matched, flagged);
-	snprintf(figdir, sizeof(figdir), "%s/figures", b);
-	mkdir(figdir, 0755);
-	if (matched && !system("gnuplot --version > /dev/null 2>&1"))
-		for (size_t r = 0; r < tb->nrows; r++)
-			if (first_of_facet(tb, r))
-				rc |= compare_figure(ta, tb, r, figdir, a, b);
-	csv_free(ta);
-	csv_free(tb);
+	rc = matched ? compare_figures(&a, &b) : 0;
+	close_run(&a);
+	close_run(&b);
 	return rc ? 2 : flagged ? 1 : 0;
 }

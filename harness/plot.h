@@ -12,8 +12,12 @@ int plot_main(const char *dir);
  * gnuplot assignments (or NULL).  0, or 1 after a message. */
 int plot_render(const char *script, const char *data, const char *extra, const char *out);
 
-/* Per configuration median ratio B/A, flagged where p5-p95 do not overlap; overlay
- * figures into B/figures/.  0, or 1 if a flagged change was found, 2 on errors. */
-int compare_main(const char *a, const char *b);
+#define COMPARE_DEFAULT_THRESHOLD 0.03
+
+/* `compare [--threshold PCT] A B` (argv[0] is "compare"): per configuration the median
+ * ratio B/A with its bootstrap interval, flagged where the interval lies outside 1 +- the
+ * threshold (where a run kept no results.csv: where the p5-p95 ranges do not overlap);
+ * overlay figures into B/figures/.  0, or 1 if a flagged change was found, 2 on errors. */
+int compare_main(int argc, char **argv);
 
 #endif

@@ -2,8 +2,11 @@
  * Sessions (see session.h): the SYNC hook hands the guest one command at a time (NEXT)
  * and sets the engine's translation method, timing and delivery for it; the guest brackets the timed part of
  * the transfer (WINDOW_BEGIN / WINDOW_END), so the host's stage times cover exactly what
- * the guest timed; RESULT files the guest's result next to them.
+ * the guest timed; RESULT files the guest's result next to them.  A paired memcpy is timed
+ * at WINDOW_END: the guest has taken its end stamp, so the copy is outside the transfer's
+ * time, and it is the nearest moment to it on the same thread and core.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "session.h"
@@ -14,6 +17,7 @@ struct session {
 	struct transfer_result *results;
 	size_t n, next;
 	struct stage_times window; /* stage times of the last timed part */
+	double pair_ns;            /* the paired memcpy of the current command, or NAN */
 	bool timing;               /* the session's default */
 	const struct session_options *opt;
 };
@@ -35,6 +39,7 @@ static uint64_t session_sync(struct vcpu *v, uint64_t tag, void *ctx)
 		s->engine.timing = s->timing && !s->cmds[s->next].timing_off;
 		s->engine.delivery = s->cmds[s->next].delivery == DELIVER_IOV ? DELIVER_IOV : DELIVER_COPY;
 		memset(&s->window, 0, sizeof(s->window));
+		s->pair_ns = NAN;
 		s->next++;
 		return 1;
 	case PG_SYNC_WINDOW_BEGIN:
@@ -43,6 +48,9 @@ static uint64_t session_sync(struct vcpu *v, uint64_t tag, void *ctx)
 	case PG_SYNC_WINDOW_END:
 		engine_end_window(&s->engine, v, r->rsi);
 		s->window = s->engine.t;
+		if (s->next && s->opt && s->opt->pair && s->cmds[s->next - 1].bytes &&
+		    s->cmds[s->next - 1].bytes <= s->opt->pair->cap)
+			s->pair_ns = hostcopy_ns(s->opt->pair, s->cmds[s->next - 1].bytes);
 		return PG_CTL_OK;
 	case PG_SYNC_RESULT:
 		if (s->next == 0)
@@ -54,6 +62,7 @@ static uint64_t session_sync(struct vcpu *v, uint64_t tag, void *ctx)
 		res->t = s->window;
 		res->host_checksum = s->engine.checksum;
 		res->tsc_khz = v->tsc_khz;
+		res->memcpy_ns = s->pair_ns;
 		res->done = true;
 		if (s->opt && s->opt->on_result)
 			s->opt->on_result(res, s->next - 1, s->opt->ctx);

@@ -1,14 +1,15 @@
 /*
  * A session: one VM booted in serve mode with every transport's doorbell registered, fed
  * a list of transfer commands, each answered with the guest's result and the host's
- * stage times for that transfer.  Tests and the bench command both drive transfers
- * through it.
+ * stage times for that transfer (and, if asked, a host memcpy of the same size timed right
+ * after it).  Tests and the bench command both drive transfers through it.
  */
 #ifndef PG_SESSION_H
 #define PG_SESSION_H
 
 #include "../transports/transport.h"
 #include "../vmm-min/vm.h"
+#include "hostcopy.h"
 
 struct transfer_result {
 	struct pg_cmd cmd;
@@ -16,12 +17,16 @@ struct transfer_result {
 	struct stage_times t; /* host TSC ticks */
 	uint64_t host_checksum; /* the sink's checksum (SEND) */
 	uint64_t tsc_khz;       /* to turn the ticks above into time */
+	double memcpy_ns;       /* the paired host memcpy of cmd.bytes; NAN when not paired */
 	bool done;
 };
 
 struct session_options {
 	bool timing;           /* stage timing on (default) or off */
 	uint64_t max_op_bytes; /* 0: the engine's default */
+	/* if set, each transfer is paired with a host memcpy of its size, timed in the SYNC
+	 * that ends its timed part (on the vCPU thread, before the guest goes on) */
+	const struct hostcopy *pair;
 	/* called as each result arrives (index into cmds), e.g. to write it out at once */
 	void (*on_result)(const struct transfer_result *r, size_t index, void *ctx);
 	void *ctx;

@@ -1,5 +1,5 @@
 /*
- * Order statistics (see stats.h).
+ * Order statistics and the bootstrap (see stats.h).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -62,4 +62,41 @@ double stats_max(const double *v, size_t n)
 	for (size_t i = 1; i < n; i++)
 		m = v[i] > m ? v[i] : m;
 	return m;
+}
+
+uint64_t stats_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The median of n values drawn with replacement from v[0..n); scratch holds n. */
+static double resampled_median(const double *v, size_t n, double *scratch, uint64_t *state)
+{
+	for (size_t i = 0; i < n; i++)
+		scratch[i] = v[stats_random(state) % n];
+	return stats_median(scratch, n);
+}
+
+struct ratio_ci stats_median_ratio_ci(const double *num, size_t n_num, const double *den, size_t n_den,
+				      int resamples, double level, uint64_t seed)
+{
+	double *ratios = malloc((size_t)resamples * sizeof(*ratios));
+	double *scratch = malloc((n_num > n_den ? n_num : n_den) * sizeof(*scratch));
+	struct ratio_ci ci = { .ratio = stats_median(num, n_num) / stats_median(den, n_den) };
+	uint64_t state = seed;
+
+	for (int i = 0; i < resamples; i++) {
+		double top = resampled_median(num, n_num, scratch, &state);
+
+		ratios[i] = top / resampled_median(den, n_den, scratch, &state);
+	}
+	ci.lo = stats_percentile(ratios, (size_t)resamples, (100.0 - level) / 2);
+	ci.hi = stats_percentile(ratios, (size_t)resamples, (100.0 + level) / 2);
+	free(ratios);
+	free(scratch);
+	return ci;
 }

@@ -3,8 +3,10 @@
  * fault, page size, frame policy, offset, timing, delivery, window) it prints: MB/s per row and size with
  * the p5-p95 spread, the thesis's rows, the ratios extended(kvm)/basic(kvm),
  * extended(walk)/extended(kvm) and ptcopy/extended(kvm), and the median stage times at
- * the facet's largest size with the percentage of the calibrated bound reached; and for
- * an iov-delivery facet, each row's throughput over the same row's with copy delivery.
+ * the facet's largest size with the percentages of the bound and of the paired memcpy
+ * reached; and for an iov-delivery facet, each row's throughput over the same row's with
+ * copy delivery.  Each ratio comes with its bootstrap interval where the run kept its
+ * repetitions (results.csv).
  */
 #include <math.h>
 #include <stdbool.h>
@@ -12,24 +14,25 @@
 #include <string.h>
 #include "csv.h"
 #include "dataset.h"
+#include "summary.h"
 #include "table.h"
 
 #define MAX_COLS 32
 
+const char *const table_ratios[TABLE_NRATIOS][2] = {
+	{ "extended(kvm)", "basic(kvm)" },
+	{ "extended(walk)", "extended(kvm)" },
+	{ "ptcopy", "extended(kvm)" },
+};
 
-/* Rows a and b are of one facet, but for column `except` (NULL: none). */
-static bool facet_but(const struct csv *t, size_t a, size_t b, const char *except)
-{
-	for (size_t f = 0; f < DATASET_NFACETS; f++)
-		if ((!except || strcmp(dataset_facet_cols[f], except)) &&
-		    strcmp(csv_get(t, a, dataset_facet_cols[f]), csv_get(t, b, dataset_facet_cols[f])))
-			return false;
-	return true;
-}
+/* A run as the table reads it: the summary, and the repetitions if kept (else NULL). */
+struct run_tables {
+	const struct csv *t, *res;
+};
 
 static bool same_facet(const struct csv *t, size_t a, size_t b)
 {
-	return facet_but(t, a, b, NULL);
+	return summary_same_facet(t, a, t, b, NULL);
 }
 
 /* Distinct values of a column among the rows of a facet, in order of appearance. */
@@ -49,15 +52,6 @@ static size_t distinct(const struct csv *t, size_t facet_row, const char *col, c
 			out[n++] = v;
 	}
 	return n;
-}
-
-static long find(const struct csv *t, size_t facet_row, const char *label, const char *bytes)
-{
-	for (size_t r = 0; r < t->nrows; r++)
-		if (same_facet(t, r, facet_row) && !strcmp(csv_get(t, r, "label"), label) &&
-		    !strcmp(csv_get(t, r, "bytes"), bytes))
-			return (long)r;
-	return -1;
 }
 
 static void size_name(const char *bytes, char *out, size_t cap)
@@ -98,29 +92,48 @@ static void print_thesis(FILE *out, const char **sizes, size_t nsizes)
 	csv_free(ref);
 }
 
-static void print_ratio(FILE *out, const struct csv *t, size_t facet_row, const char **sizes, size_t nsizes,
-			const char *num, const char *den)
+/* " 1.23x [1.20-1.26]": a ratio of rows rn over rd with its interval, or without where
+ * the repetitions are missing. */
+static void print_ratio_cell(FILE *out, const struct run_tables *run, size_t rn, size_t rd)
 {
+	struct ratio_ci ci;
+	char cell[48];
+
+	if (summary_ratio_ci(run->t, rn, run->res, run->t, rd, run->res, &ci))
+		snprintf(cell, sizeof(cell), "%.2fx [%.2f-%.2f]", ci.ratio, ci.lo, ci.hi);
+	else
+		snprintf(cell, sizeof(cell), "%.2fx", ci.ratio);
+	fprintf(out, " %18s", cell);
+}
+
+/* The ratio's line, under a heading if `first`; whether there was one to print. */
+static bool print_ratio(FILE *out, const struct run_tables *run, size_t facet_row, const char **sizes,
+			size_t nsizes, const char *num, const char *den, bool first)
+{
+	const struct csv *t = run->t;
 	char name[48];
 
-	if (find(t, facet_row, num, sizes[0]) < 0 || find(t, facet_row, den, sizes[0]) < 0)
-		return;
+	if (summary_find(t, facet_row, num, sizes[0]) < 0 || summary_find(t, facet_row, den, sizes[0]) < 0)
+		return false;
+	if (first)
+		fprintf(out, "median MB/s ratios [95 %% bootstrap interval over repetitions]\n");
 	snprintf(name, sizeof(name), "%s / %s", num, den);
 	fprintf(out, "%-34s", name);
 	for (size_t s = 0; s < nsizes; s++) {
-		long a = find(t, facet_row, num, sizes[s]), b = find(t, facet_row, den, sizes[s]);
+		long a = summary_find(t, facet_row, num, sizes[s]), b = summary_find(t, facet_row, den, sizes[s]);
 
 		if (a >= 0 && b >= 0)
-			fprintf(out, " %8.2fx", csv_num(t, (size_t)a, "median_mbps") / csv_num(t, (size_t)b, "median_mbps"));
+			print_ratio_cell(out, run, (size_t)a, (size_t)b);
 	}
 	fprintf(out, "\n");
+	return true;
 }
 
 /* "median [p5-p95]" MB/s of a label and size, or "-". */
 static void spread_cell(const struct csv *t, size_t facet_row, const char *label, const char *bytes, char *cell,
 			size_t cap)
 {
-	long r = find(t, facet_row, label, bytes);
+	long r = summary_find(t, facet_row, label, bytes);
 
 	if (r < 0)
 		snprintf(cell, cap, "-");
@@ -181,6 +194,15 @@ static void print_by_size(FILE *out, const struct csv *t, size_t facet_row, cons
 	}
 }
 
+/* A percentage column, "n/m" where not measured (camera rows; schema 2 has no memcpy). */
+static void print_pct(FILE *out, double pct, int width)
+{
+	if (isnan(pct))
+		fprintf(out, " %*s", width, "n/m");
+	else
+		fprintf(out, " %*.1f", width, pct);
+}
+
 static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const char **labels, size_t nlabels,
 			 const char *bytes)
 {
@@ -192,10 +214,10 @@ static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const
 	size_name(bytes, name, sizeof(name));
 	fprintf(out, "\nwhere the time goes at %s, median us per transfer (guest = total minus host stages; n/m = not "
 		     "measured: guest and host clocks unrelated)\n", name);
-	fprintf(out, "%-16s %9s %9s %9s %9s %9s %9s %9s %9s %9s %7s %7s %7s\n", "", "total", "exit", "translate",
-		"fault", "copy", "handler", "entry", "guest", "doorbells", "pages", "faults", "%bound");
+	fprintf(out, "%-16s %9s %9s %9s %9s %9s %9s %9s %9s %9s %7s %7s %7s %8s\n", "", "total", "exit", "translate",
+		"fault", "copy", "handler", "entry", "guest", "doorbells", "pages", "faults", "%bound", "%memcpy");
 	for (size_t l = 0; l < nlabels; l++) {
-		long r = find(t, facet_row, labels[l], bytes);
+		long r = summary_find(t, facet_row, labels[l], bytes);
 
 		if (r < 0)
 			continue;
@@ -205,38 +227,48 @@ static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const
 				fprintf(out, " %9s", "n/m");
 			else
 				fprintf(out, " %9.1f", csv_num(t, (size_t)r, cols[c]) / 1e3);
-		fprintf(out, " %9.0f %7.0f %7.0f %7.1f\n", csv_num(t, (size_t)r, "median_doorbells"),
-			csv_num(t, (size_t)r, "median_pages_translated"), csv_num(t, (size_t)r, "median_faults"),
-			csv_num(t, (size_t)r, "median_pct_of_bound"));
+		fprintf(out, " %9.0f %7.0f %7.0f", csv_num(t, (size_t)r, "median_doorbells"),
+			csv_num(t, (size_t)r, "median_pages_translated"), csv_num(t, (size_t)r, "median_faults"));
+		print_pct(out, csv_num(t, (size_t)r, "median_pct_of_bound"), 7);
+		print_pct(out, csv_num(t, (size_t)r, "median_pct_of_memcpy"), 8);
+		fprintf(out, "\n");
 	}
 }
 
+/* The copy-delivery row matching row a (same facet but delivery, label and size), or -1. */
+static long copy_twin(const struct csv *t, size_t a)
+{
+	for (size_t r = 0; r < t->nrows; r++)
+		if (!strcmp(csv_get(t, r, "delivery"), "copy") && summary_same_facet(t, r, t, a, "delivery") &&
+		    !strcmp(csv_get(t, r, "label"), csv_get(t, a, "label")) &&
+		    !strcmp(csv_get(t, r, "bytes"), csv_get(t, a, "bytes")))
+			return (long)r;
+	return -1;
+}
+
 /* In an iov facet: each row's median MB/s over the same row's with copy delivery. */
-static void print_delivery_ratio(FILE *out, const struct csv *t, size_t facet_row, const char **labels,
+static void print_delivery_ratio(FILE *out, const struct run_tables *run, size_t facet_row, const char **labels,
 				 size_t nlabels, const char **sizes, size_t nsizes)
 {
-	fprintf(out, "\niov / copy delivery, median MB/s ratio\n");
-	print_size_header(out, "", sizes, nsizes, 10);
+	fprintf(out, "\niov / copy delivery, median MB/s ratio [95 %% bootstrap interval]\n");
+	print_size_header(out, "", sizes, nsizes, 18);
 	for (size_t l = 0; l < nlabels; l++) {
 		fprintf(out, "%-16s", labels[l]);
 		for (size_t s = 0; s < nsizes; s++) {
-			long a = find(t, facet_row, labels[l], sizes[s]), b = -1;
+			long a = summary_find(run->t, facet_row, labels[l], sizes[s]), b = a < 0 ? -1 : copy_twin(run->t, (size_t)a);
 
-			for (size_t r = 0; a >= 0 && r < t->nrows && b < 0; r++)
-				if (!strcmp(csv_get(t, r, "delivery"), "copy") && facet_but(t, r, facet_row, "delivery") &&
-				    !strcmp(csv_get(t, r, "label"), labels[l]) && !strcmp(csv_get(t, r, "bytes"), sizes[s]))
-					b = (long)r;
 			if (b >= 0)
-				fprintf(out, " %9.2fx", csv_num(t, (size_t)a, "median_mbps") / csv_num(t, (size_t)b, "median_mbps"));
+				print_ratio_cell(out, run, (size_t)a, (size_t)b);
 			else
-				fprintf(out, " %10s", "-");
+				fprintf(out, " %18s", "-");
 		}
 		fprintf(out, "\n");
 	}
 }
 
-static void print_facet(FILE *out, const struct csv *t, size_t facet_row)
+static void print_facet(FILE *out, const struct run_tables *run, size_t facet_row)
 {
+	const struct csv *t = run->t;
 	const char *labels[MAX_COLS], *sizes[MAX_COLS], *table_sizes[4];
 	size_t nlabels = distinct(t, facet_row, "label", labels), nsizes = distinct(t, facet_row, "bytes", sizes);
 	size_t ntable = 0;
@@ -256,9 +288,9 @@ static void print_facet(FILE *out, const struct csv *t, size_t facet_row)
 		fprintf(out, "Table 7.1 layout:\n");
 		print_throughput(out, t, facet_row, labels, nlabels, table_sizes, ntable);
 		print_thesis(out, table_sizes, ntable);
-		print_ratio(out, t, facet_row, table_sizes, ntable, "extended(kvm)", "basic(kvm)");
-		print_ratio(out, t, facet_row, table_sizes, ntable, "extended(walk)", "extended(kvm)");
-		print_ratio(out, t, facet_row, table_sizes, ntable, "ptcopy", "extended(kvm)");
+		for (size_t i = 0, shown = 0; i < TABLE_NRATIOS; i++)
+			shown += print_ratio(out, run, facet_row, table_sizes, ntable, table_ratios[i][0],
+					     table_ratios[i][1], shown == 0);
 	}
 	if (nsizes > ntable) {
 		fprintf(out, "all sizes, median [p5-p95]:\n");
@@ -266,7 +298,7 @@ static void print_facet(FILE *out, const struct csv *t, size_t facet_row)
 	}
 	print_stages(out, t, facet_row, labels, nlabels, sizes[nsizes - 1]);
 	if (!strcmp(csv_get(t, facet_row, "delivery"), "iov"))
-		print_delivery_ratio(out, t, facet_row, labels, nlabels, sizes, nsizes);
+		print_delivery_ratio(out, run, facet_row, labels, nlabels, sizes, nsizes);
 }
 
 /* A banner when the run's meta.json says its timings mean nothing (an emulated CPU). */
@@ -279,15 +311,11 @@ static void print_meaning(FILE *out, const char *dir)
 
 int table_print(const char *dir, FILE *out)
 {
-	char path[600], err[300];
-	struct csv *t;
+	struct csv *t = summary_read(dir, "summary.csv", false), *res;
 
-	snprintf(path, sizeof(path), "%s/summary.csv", dir);
-	t = csv_read(path, err, sizeof(err));
-	if (!t) {
-		fprintf(stderr, "pagegate table: %s\n", err);
+	if (!t)
 		return 1;
-	}
+	res = summary_read(dir, "results.csv", true);
 	print_meaning(out, dir);
 	for (size_t r = 0; r < t->nrows; r++) {
 		bool first = true;
@@ -295,10 +323,11 @@ int table_print(const char *dir, FILE *out)
 		for (size_t q = 0; q < r && first; q++)
 			first = !same_facet(t, q, r);
 		if (first)
-			print_facet(out, t, r);
+			print_facet(out, &(struct run_tables){ t, res }, r);
 	}
 	if (!t->nrows)
-		fprintf(out, "%s: no finished configuration yet\n", path);
+		fprintf(out, "%s/summary.csv: no finished configuration yet\n", dir);
 	csv_free(t);
+	csv_free(res);
 	return 0;
 }

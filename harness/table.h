@@ -7,6 +7,10 @@
 
 #include <stdio.h>
 
+/* The ratios of the Table 7.1 view: numerator and denominator row labels. */
+#define TABLE_NRATIOS 3
+extern const char *const table_ratios[TABLE_NRATIOS][2];
+
 /* Print the views of DIR/summary.csv; 0, or 1 after a message if it cannot be read. */
 int table_print(const char *dir, FILE *out);
 

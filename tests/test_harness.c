@@ -2,10 +2,13 @@
  * The harness from the outside, through the pagegate command: bad command lines exit 2
  * with one line; gnuplot renders non-empty PNG, SVG and PDF figures from a fixture
  * dataset; compare flags exactly the configuration that changed between two fixture
- * runs; a real sweep writes results/summary/meta with the documented schema; and a sweep
+ * runs (summaries only, so by their p5-p95 ranges); a real sweep (interleaved, warm and
+ * cold buffers mixed in every round) writes results/summary/meta with the documented
+ * schema, every row with its paired memcpy and every cold row with all its faults; and a sweep
  * killed (SIGKILL) or interrupted (SIGINT) midway keeps every finished row, whole, and
  * leaves no half-written file.  The sweeps need KVM and skip without it.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -48,6 +51,8 @@ static void test_cli_errors_exit_2_with_one_line(void **state)
 		"bench --reps 0",           "bench --pin 99",        "bench --direction sideways",
 		"bench --bogus",            "bench --offset 4096",   "table /nonexistent/run",
 		"compare /nonexistent/a",   "frobnicate",            "--mem 1X selftest",
+		"bench --order sideways",   "bench --runs 0",        "bench --order-seed -1",
+		"compare --threshold x a b", "spread /nonexistent/a",
 	};
 	char out[2048];
 
@@ -143,15 +148,16 @@ static const char *const results_columns[] = {
 	"config_id", "label", "transport", "translate", "direction", "fault", "page_size", "frames", "offset",
 	"bytes", "timing", "delivery", "window", "rep", "status", "total_ns", "mbps", "doorbells",
 	"pages_translated", "faults", "bytes_copied", "exit_ns", "translate_ns", "fault_ns", "copy_ns", "handler_ns", "entry_ns", "guest_ns", "bound_ns",
-	"pct_of_bound", "clock",
+	"pct_of_bound", "memcpy_ns", "pct_of_memcpy", "clock",
 };
-static const char *const numeric_columns[] = { "total_ns", "mbps", "bound_ns", "pct_of_bound", "copy_ns", "bytes_copied" };
+static const char *const numeric_columns[] = { "total_ns", "mbps", "bound_ns", "pct_of_bound", "copy_ns", "bytes_copied",
+					       "memcpy_ns", "pct_of_memcpy" };
 static const char *const meta_keys[] = {
 	"schema_version", "status", "pagegate_version", "git_sha", "git_dirty", "command_line", "started_utc",
 	"host_name", "kernel", "cpu_model", "tsc_khz", "kvm_backend", "kvm_nested", "host_hypervisor", "cpu_emulated",
 	"timings_meaningful", "fault_injection", "guest_host_clocks", "kvm_api_version", "kvm_capabilities_used",
 	"hwloc_topology", "pinning", "hwloc_api_version", "liburing_version", "google_benchmark_version",
-	"compiler", "guest_ram_bytes", "calibration", "doorbell_round_trip_ns", "memcpy_gb_per_s",
+	"compiler", "guest_ram_bytes", "order", "order_seed", "calibration", "doorbell_round_trip_ns", "memcpy_gb_per_s",
 };
 
 static char *slurp(const char *path)
@@ -191,6 +197,20 @@ static void check_clock_cells(const struct csv *res, size_t r)
 	}
 }
 
+/* The row's paired memcpy was measured, and its percentages are of that pair: % of memcpy
+ * is memcpy over total time, and the bound holds the memcpy (plus the doorbells). */
+static void check_pair(const struct csv *res, size_t r)
+{
+	double memcpy_ns = csv_num(res, r, "memcpy_ns"), total = csv_num(res, r, "total_ns");
+
+	if (!(memcpy_ns > 0))
+		fail_msg("row %zu: memcpy_ns = '%s'", r, csv_get(res, r, "memcpy_ns"));
+	assert_true(fabs(csv_num(res, r, "pct_of_memcpy") - 100 * memcpy_ns / total) < 0.01 + 1e-3 * 100 * memcpy_ns / total);
+	assert_true(csv_num(res, r, "bound_ns") >= memcpy_ns - 1);
+	assert_true(fabs(csv_num(res, r, "pct_of_bound") - 100 * csv_num(res, r, "bound_ns") / total) <
+		    0.01 + 1e-3 * 100 * csv_num(res, r, "bound_ns") / total);
+}
+
 static void test_dataset_schema(void **state)
 {
 	char out[65536], dir[300], path[600];
@@ -224,6 +244,7 @@ static void test_dataset_schema(void **state)
 					 csv_get(res, r, numeric_columns[c]));
 		}
 		assert_true(csv_num(res, r, "mbps") > 0);
+		check_pair(res, r);
 		assert_string_equal(csv_get(res, r, "window"), "device"); /* the default when iov is measured */
 		/* a send's input: every byte copied by the host, or none with iov delivery */
 		assert_true(csv_num(res, r, "bytes_copied") ==
@@ -249,7 +270,8 @@ static void test_dataset_schema(void **state)
 			fail_msg("meta.json lacks %s", key);
 	}
 	assert_non_null(strstr(meta, "\"status\": \"complete\""));
-	assert_non_null(strstr(meta, "\"schema_version\": 2,"));
+	assert_non_null(strstr(meta, "\"schema_version\": 3,"));
+	assert_non_null(strstr(meta, "\"order\": \"interleaved\","));
 	kvm_platform_probe(&platform);
 	assert_non_null(strstr(meta, platform.emulated ? "\"timings_meaningful\": false" : "\"timings_meaningful\": true"));
 	free(meta);

@@ -16,6 +16,7 @@
 #include "../harness/model.h"
 #include "../harness/notify.h"
 #include "../harness/plot.h"
+#include "../harness/spread.h"
 #include "../harness/table.h"
 #include "selftest.h"
 #include "x86.h"
@@ -35,8 +36,11 @@ static void usage(FILE *out)
 		"  table DIR       Table 7.1 view of a dataset, beside the thesis's numbers\n"
 		"  plot DIR        figures of a dataset into DIR/figures (png, svg, pdf; gnuplot)\n"
 		"  model DIR       fit the cost model to a dataset, predict Table 7.1, explain it\n"
-		"  compare A B     per configuration median ratio B/A, flagged where p5-p95 do not\n"
-		"                  overlap (exit 1 if any), with overlay figures in B/figures\n"
+		"  compare [--threshold PCT] A B\n"
+		"                  per configuration median ratio B/A with its bootstrap interval,\n"
+		"                  flagged where the interval lies outside 1 +- PCT %% (default 3; exit 1\n"
+		"                  if any), with overlay figures in B/figures\n"
+		"  spread DIR...   run-to-run spread of two or more runs of one sweep (bench --runs)\n"
 		"\n"
 		"options:\n"
 		"  --mem SIZE      guest RAM, K/M/G suffixes (default 1G)\n"
@@ -141,13 +145,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[optind], "table") || !strcmp(argv[optind], "plot") || !strcmp(argv[optind], "model"))
 		return dataset_command(argc - optind, argv + optind);
-	if (!strcmp(argv[optind], "compare")) {
-		if (optind + 3 != argc) {
-			fprintf(stderr, "pagegate: usage: pagegate compare A B\n");
-			return 2;
-		}
-		return compare_main(argv[optind + 1], argv[optind + 2]);
-	}
+	if (!strcmp(argv[optind], "compare"))
+		return compare_main(argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "spread"))
+		return spread_main(argc - optind, argv + optind);
 	if (strcmp(argv[optind], "selftest") && strcmp(argv[optind], "bench") && strcmp(argv[optind], "micro") &&
 	    strcmp(argv[optind], "notify") && strcmp(argv[optind], "camera")) {
 		fprintf(stderr, "pagegate: unknown command '%s' (see pagegate --help)\n", argv[optind]);
