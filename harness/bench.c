@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "../transports/ring/ring.h"
 #include "../transports/transport.h"
 #include "../vmm-min/x86.h"
 #include "bench.h"
@@ -47,13 +48,18 @@ struct bench_opts {
 	enum sweep_order order;
 	uint64_t order_seed;
 	int runs;
+	/* the ring's axes */
+	uint64_t qds[MAX_LIST];
+	int nqds;
+	bool addr_gva, addr_registered, notify[3];
+	uint64_t spin_ns, requests;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pagegate [global options] bench [options]\n"
-		"  --transport LIST  basic,extended,ptcopy (default: all)\n"
+		"  --transport LIST  basic,extended,ptcopy,ring (default: the three doorbell ones)\n"
 		"  --translate LIST  kvm,walk: per-page method of basic and extended (default:\n"
 		"                    basic kvm, extended kvm and walk; ptcopy copies leaf tables)\n"
 		"  --sizes LIST      sizes with K/M/G suffixes, or a doubling range A..B\n"
@@ -85,7 +91,17 @@ static void usage(FILE *out)
 		"                    N + k - 1); recorded in meta.json\n"
 		"  --runs N          the same sweep N times, datasets DIR/run-1 .. DIR/run-N, then\n"
 		"                    the run-to-run spread per configuration (default 1)\n"
-		"  --quiet           no progress line and no table\n");
+		"  --quiet           no progress line and no table\n"
+		"the ring (exitless shared rings served by a host I/O thread): a send repetition is a\n"
+		"stream of --requests sends with --qd in flight, a receive one request\n"
+		"  --qd LIST         requests in flight, 1..256 (default 1; the ring only)\n"
+		"  --ring-addr LIST  gva,registered: descriptors carry guest-virtual addresses, or\n"
+		"                    name buffers registered once (default gva)\n"
+		"  --notify LIST     poll,kick,adaptive: the I/O thread spins, sleeps until kicked,\n"
+		"                    or spins --spin ns first (default poll)\n"
+		"  --spin NS         adaptive spin budget, ns (default 50000)\n"
+		"  --requests N      requests per ring send repetition, 1..10000 (default 2000);\n"
+		"                    --qd x size must fit half the guest's 1 GiB buffer region\n");
 }
 
 static int bad(const char *opt, const char *value)
@@ -177,6 +193,21 @@ static void sort_unique(uint64_t *v, int *n)
 	*n = out;
 }
 
+/* --qd: a list of 1..256, or a doubling range A..B. */
+static int parse_qds(struct bench_opts *o, char *list)
+{
+	struct bench_opts tmp = { .nsizes = 0 };
+
+	if (parse_sizes(&tmp, list))
+		return -1;
+	for (int i = 0; i < tmp.nsizes; i++) {
+		if (tmp.sizes[i] > 256 || o->nqds == MAX_LIST)
+			return -1;
+		o->qds[o->nqds++] = tmp.sizes[i];
+	}
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option opts[] = {
@@ -191,16 +222,23 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "window", required_argument, 0, 'W' },      { "order", required_argument, 0, 'R' },
 		{ "order-seed", required_argument, 0, 'S' }, { "runs", required_argument, 0, 'N' },
 		{ "help", no_argument, 0, 'h' },            { "max-op-bytes", required_argument, 0, 'M' },
+		{ "qd", required_argument, 0, 'Q' },        { "ring-addr", required_argument, 0, 'A' },
+		{ "notify", required_argument, 0, 'I' },    { "spin", required_argument, 0, 'L' },
+		{ "requests", required_argument, 0, 'E' },
 		{ 0, 0, 0, 0 },
 	};
-	static const char *const transport_names[] = { "basic", "extended", "ptcopy", NULL };
+	static const char *const transport_names[] = { "basic", "extended", "ptcopy", "ring", NULL };
+	static const char *const notify_names[] = { "poll", "kick", "adaptive", NULL };
+	const char *words[MAX_LIST];
+	int nwords;
 	static const char *const translate_names[] = { "kvm", "walk", NULL };
 	char *end;
 	int c;
 
 	*o = (struct bench_opts){ .reps = 5, .warmup = 1, .send = true, .warm = true, .pages_4k = true,
 				  .scattered = true, .timed = true, .copy = true, .through_device = -1, .pin = "auto",
-				  .order = ORDER_INTERLEAVED, .order_seed = ORDER_DEFAULT_SEED, .runs = 1 };
+				  .order = ORDER_INTERLEAVED, .order_seed = ORDER_DEFAULT_SEED, .runs = 1,
+				  .addr_gva = true, .notify = { true }, .spin_ns = 50000, .requests = 2000 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -293,6 +331,31 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			if (*end || o->runs < 1 || o->runs > MAX_RUNS)
 				return bad("--runs", optarg);
 			break;
+		case 'Q':
+			if (parse_qds(o, optarg))
+				return bad("--qd", optarg);
+			break;
+		case 'A':
+			if (parse_pair(optarg, "gva", "registered", &o->addr_gva, &o->addr_registered))
+				return bad("--ring-addr", optarg);
+			break;
+		case 'I':
+			nwords = 0;
+			if (parse_words(optarg, notify_names, words, &nwords))
+				return bad("--notify", optarg);
+			for (int i = 0; i < 3; i++)
+				o->notify[i] = has(words, nwords, notify_names[i]);
+			break;
+		case 'L':
+			o->spin_ns = strtoull(optarg, &end, 10);
+			if (*end || end == optarg || o->spin_ns > 1000000000ull)
+				return bad("--spin", optarg);
+			break;
+		case 'E':
+			o->requests = strtoull(optarg, &end, 10);
+			if (*end || o->requests < 1 || o->requests > 10000)
+				return bad("--requests", optarg);
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -308,6 +371,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		return bad("arguments", argv[optind]);
 	if (o->through_device < 0) /* an iov send moves no byte before its EXECUTE */
 		o->through_device = o->iov;
+	if (!o->nqds)
+		o->qds[o->nqds++] = 1;
 	if (!o->nsizes)
 		for (int i = 1; i <= 4; i++)
 			o->sizes[o->nsizes++] = (uint64_t)i << 20;
@@ -317,6 +382,29 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	if (o->max_op_bytes < o->sizes[o->nsizes - 1])
 		return bad("--max-op-bytes", "(smaller than the largest size)");
 	return 0;
+}
+
+/* The ring's rows: addressing x notification. */
+static int ring_rows(const struct bench_opts *o, struct config *out)
+{
+	static const char *const notify_names[] = { "poll", "kick", "adaptive" };
+	const struct transport_ops *t = transport_by_name("ring");
+	int n = 0;
+
+	if (!has(o->transports, o->ntransports, "ring"))
+		return 0;
+	for (unsigned a = RING_ADDR_GVA; a <= RING_ADDR_REGISTERED; a++)
+		for (unsigned m = RING_NOTIFY_POLL; m <= RING_NOTIFY_ADAPTIVE; m++) {
+			if (!(a == RING_ADDR_GVA ? o->addr_gva : o->addr_registered) || !o->notify[m])
+				continue;
+			out[n] = (struct config){ .transport = t->name, .transport_id = t->id,
+						  .translate = a == RING_ADDR_GVA ? "gva" : "registered",
+						  .ring_addr = a, .ring_notify = m, .ring_spin_ns = o->spin_ns };
+			snprintf(out[n].label, sizeof(out[n].label), "ring(%s/%s)", a == RING_ADDR_GVA ? "gva" : "reg",
+				 notify_names[m]);
+			n++;
+		}
+	return n;
 }
 
 /* The transport x translation rows, in table order. */
@@ -350,13 +438,28 @@ static int rows(const struct bench_opts *o, struct config *out)
 			snprintf(out[n].label, sizeof(out[n].label), "%s", t->name);
 		n++;
 	}
-	return n;
+	return n + ring_rows(o, out + n);
+}
+
+/* A ring row's configuration at queue depth qd: a send is a stream of o->requests, a
+ * receive one request (qd 1 only); cold buffers do not apply (the ring's library faults
+ * its buffers in before the request).  False if the combination is not measured. */
+static bool ring_config(const struct bench_opts *o, struct config *c, uint64_t qd)
+{
+	if (c->transport_id != RING_ID)
+		return qd == o->qds[0];
+	if (c->cold || (c->kind == PG_CMD_RECV && qd != 1))
+		return false;
+	c->qd = (uint32_t)qd;
+	c->kind = c->kind == PG_CMD_SEND ? PG_CMD_STREAM : c->kind;
+	c->requests = c->kind == PG_CMD_STREAM ? o->requests : 1;
+	return true;
 }
 
 /* Configurations ordered size-major, so the blocked order can run one size after another. */
 static size_t build_configs(const struct bench_opts *o, struct config *configs)
 {
-	struct config row[8];
+	struct config row[16], base;
 	int nrows = rows(o, row);
 	size_t n = 0;
 
@@ -381,7 +484,11 @@ static size_t build_configs(const struct bench_opts *o, struct config *configs)
 				c->timing_off = off;
 				c->iov = iov;
 				c->through_device = o->through_device;
-				n++;
+				base = *c;
+				for (int q = 0; q < o->nqds && n < MAX_CONFIGS; q++) {
+					configs[n] = base;
+					n += ring_config(o, &configs[n], o->qds[q]);
+				}
 			}
 	return n;
 }
@@ -424,8 +531,9 @@ static struct sample to_sample(const struct sweep *sw, const struct transfer_res
 	const struct config *c = &sw->configs[s.config];
 
 	s.total_ns = (double)r->guest.guest_ticks * 1e6 / (double)r->tsc_khz;
-	s.mbps = (double)c->bytes / s.total_ns * 1e3;
+	s.mbps = (double)c->bytes * (double)(c->requests ? c->requests : 1) / s.total_ns * 1e3;
 	sample_add_stages(&s, &r->t, r->tsc_khz);
+	sample_add_requests(&s, &r->guest, &r->t, r->tsc_khz, c->transport_id == RING_ID);
 	sample_set_bounds(&s, c, sw->info.cal.doorbell_ns, r->memcpy_ns);
 	return s;
 }
@@ -468,7 +576,7 @@ static void build_commands(struct sweep *sw)
 		bytes[c] = sw->configs[c].bytes;
 	order_build(o->order, sw->info.order_seed, bytes, sw->nconfigs, o->warmup, o->reps, sw->steps);
 	free(bytes);
-	sw->cmds[0] = (struct pg_cmd){ .kind = PG_CMD_NULL_RINGS, .transport = sw->configs[0].transport_id,
+	sw->cmds[0] = (struct pg_cmd){ .kind = PG_CMD_NULL_RINGS, .transport = transport_by_name("basic")->id,
 				       .bytes = CALIBRATION_RINGS };
 	for (size_t n = 1; n <= nsteps; n++) {
 		const struct config *cf = &sw->configs[sw->steps[n - 1].config];
@@ -478,7 +586,8 @@ static void build_commands(struct sweep *sw)
 			.cold = cf->cold, .page_shift = cf->page_shift, .frame_policy = cf->frame_policy,
 			.translate = cf->translate_id, .timing_off = cf->timing_off,
 			.delivery = cf->iov ? DELIVER_IOV : DELIVER_COPY, .through_device = cf->through_device,
-			.frame_seed = 1, .data_seed = n,
+			.frame_seed = 1, .data_seed = n, .ring_addressing = cf->ring_addr, .ring_notify = cf->ring_notify,
+			.qd = cf->qd, .ring_spin_ns = cf->ring_spin_ns, .requests = cf->requests,
 		};
 	}
 	sw->ncmds = nsteps + 1;

@@ -13,14 +13,16 @@
 #include <stdint.h>
 #include "../vmm-min/vm.h"
 
-#define DATASET_SCHEMA_VERSION 3
+#define DATASET_SCHEMA_VERSION 4
 #define NR_STAGES 6
 
 extern const char *const stage_names[NR_STAGES]; /* exit translate fault copy handler entry */
 enum { STAGE_EXIT = 0, STAGE_ENTRY = NR_STAGES - 1 };
+#define RING_STAGES 6
+extern const char *const ring_stage_names[RING_STAGES]; /* queue translate copy device complete notice */
 /* The columns whose values make a facet of a run (a table, a figure): all but the row
  * label and the size. */
-#define DATASET_NFACETS 8
+#define DATASET_NFACETS 9
 extern const char *const dataset_facet_cols[DATASET_NFACETS];
 
 /* One cell of a sweep. */
@@ -39,7 +41,12 @@ struct config {
 	bool timing_off;
 	bool iov;               /* delivery: iov (guest segments) or copy (host buffers) */
 	bool through_device;    /* window: the timed part includes the EXECUTE */
-	uint64_t max_per_doorbell; /* for the bound */
+	uint64_t max_per_doorbell; /* for the bound; 0: no doorbell per byte (the ring) */
+	/* the ring: requests in flight, addressing, notification, spin budget, and requests
+	 * per repetition (a stream of sends; 1 for every other transfer) */
+	uint32_t qd;
+	unsigned ring_addr, ring_notify;
+	uint64_t ring_spin_ns, requests;
 };
 
 /* One measured repetition. */
@@ -54,6 +61,12 @@ struct sample {
 	bool clock_ok;   /* false: exit, entry and guest_ns are NAN, not measured */
 	double bound_ns, pct_of_bound;
 	double memcpy_ns, pct_of_memcpy; /* the paired host memcpy; NAN: not paired */
+	/* requests of the repetition and their rate; with the ring (else NAN): submit -> seen
+	 * latency p50/p99, kicks and requests per serving round of the I/O thread, its busy
+	 * (serving) and CPU (not asleep) share of the window, and per-request stage means */
+	uint64_t requests;
+	double req_per_s, lat_p50_ns, lat_p99_ns, kicks_per_req, reqs_per_round, io_busy_pct, io_cpu_pct;
+	double ring_ns[RING_STAGES];
 };
 
 struct calibration {
@@ -91,6 +104,12 @@ struct stage_times;
 /* The host's stage times and counts of a sample (ticks at tsc_khz), and guest_ns =
  * total_ns (set before) minus the stages. */
 void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz);
+/* The request figures of a sample (total_ns set before): its requests and their rate,
+ * and for the ring (one_shot) the guest's latency percentiles and the host's per-request
+ * stage means (not measured if any request's stamps were out of order) and its I/O
+ * thread's counters; NAN where they do not apply. */
+void sample_add_requests(struct sample *s, const struct pg_result *g, const struct stage_times *t, uint64_t tsc_khz,
+			 bool one_shot);
 /* False when dir/meta.json says the run's CPU was emulated: its timings mean nothing. */
 bool dataset_timings_meaningful(const char *dir);
 /* The number after "key": in dir/meta.json (e.g. "memcpy_gb_per_s"), or NAN. */

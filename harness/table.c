@@ -219,7 +219,7 @@ static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const
 	for (size_t l = 0; l < nlabels; l++) {
 		long r = summary_find(t, facet_row, labels[l], bytes);
 
-		if (r < 0)
+		if (r < 0 || !strcmp(csv_get(t, (size_t)r, "transport"), "ring")) /* its own section */
 			continue;
 		fprintf(out, "%-16s", labels[l]);
 		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
@@ -266,6 +266,61 @@ static void print_delivery_ratio(FILE *out, const struct run_tables *run, size_t
 	}
 }
 
+/* A number of `width` with `decimals`, "n/m" where not measured, "-" where absent. */
+static void print_num(FILE *out, const struct csv *t, long r, const char *col, double scale, int width, int decimals)
+{
+	double v = r < 0 ? NAN : csv_num(t, (size_t)r, col) * scale;
+
+	if (r < 0 || !csv_get(t, (size_t)r, col)[0])
+		fprintf(out, " %*s", width, r < 0 ? "-" : "n/m");
+	else
+		fprintf(out, " %*.*f", width, decimals, v);
+}
+
+/* Requests per second at every size (a doorbell transfer is one request), and for the
+ * ring what a request costs: latency, notification, the I/O thread's CPU, stage means. */
+static void print_requests(FILE *out, const struct csv *t, size_t facet_row, const char **labels, size_t nlabels,
+			   const char **sizes, size_t nsizes)
+{
+	static const char *const ring_cols[] = { "median_lat_p50_ns", "median_lat_p99_ns", "median_kicks_per_req",
+						 "median_reqs_per_round", "median_io_busy_pct", "median_io_cpu_pct",
+						 "median_ring_queue_ns", "median_ring_translate_ns", "median_ring_copy_ns",
+						 "median_ring_device_ns", "median_ring_complete_ns", "median_ring_notice_ns" };
+	static const double scale[] = { 1e-3, 1e-3, 1, 1, 1, 1, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3 };
+	char name[32];
+
+	print_size_header(out, "requests/s", sizes, nsizes, 12);
+	for (size_t l = 0; l < nlabels; l++) {
+		fprintf(out, "%-16s", labels[l]);
+		for (size_t s = 0; s < nsizes; s++)
+			print_num(out, t, summary_find(t, facet_row, labels[l], sizes[s]), "median_req_per_s", 1, 12, 0);
+		fprintf(out, "\n");
+	}
+	for (size_t s = 0; s < nsizes; s++) {
+		size_name(sizes[s], name, sizeof(name));
+		fprintf(out, "ring at %s: latency p50 p99 (us), kicks/req, reqs/round, I/O thread busy %% and CPU %%, "
+			     "per request (us): queue translate copy device complete notice\n", name);
+		for (size_t l = 0; l < nlabels; l++) {
+			long r = summary_find(t, facet_row, labels[l], sizes[s]);
+
+			if (r < 0 || strcmp(csv_get(t, (size_t)r, "transport"), "ring"))
+				continue;
+			fprintf(out, "%-16s", labels[l]);
+			for (size_t c = 0; c < sizeof(ring_cols) / sizeof(ring_cols[0]); c++)
+				print_num(out, t, r, ring_cols[c], scale[c], c == 2 || c == 3 ? 8 : 7, c < 2 || c > 5 ? 2 : c < 4 ? 3 : 1);
+			fprintf(out, "\n");
+		}
+	}
+}
+
+static bool facet_has_ring(const struct csv *t, size_t facet_row)
+{
+	for (size_t r = 0; r < t->nrows; r++)
+		if (!strcmp(csv_get(t, r, "transport"), "ring") && summary_same_facet(t, r, t, facet_row, NULL))
+			return true;
+	return false;
+}
+
 static void print_facet(FILE *out, const struct run_tables *run, size_t facet_row)
 {
 	const struct csv *t = run->t;
@@ -273,13 +328,14 @@ static void print_facet(FILE *out, const struct run_tables *run, size_t facet_ro
 	size_t nlabels = distinct(t, facet_row, "label", labels), nsizes = distinct(t, facet_row, "bytes", sizes);
 	size_t ntable = 0;
 
-	fprintf(out, "\n== %s, %s buffer, %s pages, %s frames, offset %s, timing %s, %s delivery, timed %s"
+	fprintf(out, "\n== %s, %s buffer, %s pages, %s frames, offset %s, timing %s, %s delivery, timed %s, qd %s"
 		     "  (MB = 10^6 bytes)\n",
 		csv_get(t, facet_row, "direction"), csv_get(t, facet_row, "fault"), csv_get(t, facet_row, "page_size"),
 		csv_get(t, facet_row, "frames"), csv_get(t, facet_row, "offset"), csv_get(t, facet_row, "timing"),
 		csv_get(t, facet_row, "delivery"), !strcmp(csv_get(t, facet_row, "window"), "device")
 							  ? "through the device"
-							  : "transfer only");
+							  : "transfer only",
+		csv_get(t, facet_row, "qd")[0] ? csv_get(t, facet_row, "qd") : "1");
 	for (size_t s = 0; s < nsizes; s++) /* the thesis's columns: 1, 2, 3, 4 MiB */
 		for (int mib = 1; mib <= 4; mib++)
 			if (strtod(sizes[s], NULL) == (double)(mib << 20) && ntable < 4)
@@ -297,6 +353,8 @@ static void print_facet(FILE *out, const struct run_tables *run, size_t facet_ro
 		print_by_size(out, t, facet_row, labels, nlabels, sizes, nsizes);
 	}
 	print_stages(out, t, facet_row, labels, nlabels, sizes[nsizes - 1]);
+	if (facet_has_ring(t, facet_row))
+		print_requests(out, t, facet_row, labels, nlabels, sizes, nsizes);
 	if (!strcmp(csv_get(t, facet_row, "delivery"), "iov"))
 		print_delivery_ratio(out, run, facet_row, labels, nlabels, sizes, nsizes);
 }

@@ -41,8 +41,9 @@ struct stage_times {
 	uint64_t clock_outside; /* guest stamps outside their KVM_RUN: exit/entry not measured */
 	uint64_t produced; /* output bytes devices produced (reserved at EXECUTE, or filled) */
 	/* own-port transports (the ring's I/O thread): requests served, kicks taken, serving
-	 * rounds (requests found together), and the thread's busy and idle host ticks */
-	uint64_t requests, kicks, rounds, io_busy, io_idle;
+	 * rounds (requests found together), and the thread's host ticks serving and asleep
+	 * (the rest of the time it spins: CPU spent waiting) */
+	uint64_t requests, kicks, rounds, io_busy, io_sleep;
 };
 
 /* The doorbell's registers, decoded (see doorbell_abi.h). */

@@ -8,8 +8,8 @@
  * release ordering.  When the ring is empty it spins (poll), sleeps on an eventfd bound
  * to the port by KVM_IOEVENTFD (kick: a kick then never leaves KVM), or spins for a
  * budget and then sleeps (adaptive); before sleeping it asks for a kick through
- * avail_event (EVENT_IDX) and looks once more.  Counters (requests, kicks, rounds, busy
- * and idle time) feed the stage times of the session's window.
+ * avail_event (EVENT_IDX) and looks once more.  Counters (requests, kicks, rounds, time
+ * serving and time asleep) feed the stage times of the session's window.
  */
 #include <errno.h>
 #include <hwloc.h>
@@ -32,9 +32,12 @@
 
 #define RING_SPIN_MAX_NS 1000000000ull /* a spin budget above 1 s is refused */
 #define RING_SLEEP_MS 20                /* a sleeping thread looks at `stop` this often */
+/* One registration: the guest's whole buffer region at most (2 MiB of page addresses on
+ * the host, one walk per page on the doorbell that registers it). */
+#define RING_REGISTER_MAX_BYTES (1ull << 30)
 
 struct ring_counters {
-	_Atomic uint64_t requests, kicks, rounds, busy, idle, errors;
+	_Atomic uint64_t requests, kicks, rounds, busy, sleep, errors;
 };
 
 struct ring_host {
@@ -229,7 +232,7 @@ static void sleep_for_kick(struct ring_host *h)
 		return;
 	if (poll(&p, 1, RING_SLEEP_MS) == 1 && read(h->kick_fd, &kicks, sizeof(kicks)) == sizeof(kicks))
 		atomic_fetch_add_explicit(&h->n.kicks, kicks, memory_order_relaxed);
-	atomic_fetch_add_explicit(&h->n.idle, __rdtsc() - t0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->n.sleep, __rdtsc() - t0, memory_order_relaxed);
 }
 
 /* Nothing available: spin, sleep, or spin for the budget and then sleep. */
@@ -243,7 +246,6 @@ static void wait_for_requests(struct ring_host *h, uint64_t *spun_since)
 		return;
 	}
 	_mm_pause();
-	atomic_fetch_add_explicit(&h->n.idle, __rdtsc() - now, memory_order_relaxed);
 }
 
 /* Keep the guest from kicking while the thread polls: avail_event far ahead. */
@@ -410,7 +412,7 @@ static int register_buffer(struct ring_host *h, struct vcpu *v, const struct kvm
 		return PG_DB_EINVAL;
 	slot = &h->sp.buf[r->r8];
 	free(slot->page);
-	return ring_register(&sp, r->rdi, r->rsi, true, h->e->max_op_bytes, slot);
+	return ring_register(&sp, r->rdi, r->rsi, true, RING_REGISTER_MAX_BYTES, slot);
 }
 
 static struct ring_host *host_of(struct engine *e)
@@ -467,7 +469,7 @@ static void ring_counters(struct engine *e, struct stage_times *t)
 	t->kicks += atomic_load_explicit(&h->n.kicks, memory_order_relaxed);
 	t->rounds += atomic_load_explicit(&h->n.rounds, memory_order_relaxed);
 	t->io_busy += atomic_load_explicit(&h->n.busy, memory_order_relaxed);
-	t->io_idle += atomic_load_explicit(&h->n.idle, memory_order_relaxed);
+	t->io_sleep += atomic_load_explicit(&h->n.sleep, memory_order_relaxed);
 }
 
 static void ring_fini(struct engine *e)
