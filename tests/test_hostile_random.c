@@ -120,7 +120,8 @@ static void test_top_of_address_space(void **state)
 	map(h, 0x400000, out_gpa, PAGE_SHIFT_4K);
 	memset(after, 0x11, sizeof(after));
 	for (unsigned t = 0; transports[t]; t++) {
-		if (transports[t]->id == EXTENDED_ID) /* its RDI is a list page, not a range */
+		/* extended's RDI is a list page, not a range; the ring has no doorbell transfers */
+		if (transports[t]->id == EXTENDED_ID || !transports[t]->move)
 			continue;
 		echo_through(h, transports[t]->id, top, 0x400000, 16, DATA_GPA, out_gpa);
 		hv_write(h, DATA_GPA + 16, after, sizeof(after));

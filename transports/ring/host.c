@@ -371,8 +371,12 @@ static int setup(struct ring_host *h, struct vcpu *v, const struct kvm_regs *r)
 	if (!h->in_buf && (!(h->in_buf = malloc(h->max_bytes)) || !(h->out_buf = malloc(h->max_bytes))))
 		return PG_DB_ENOMEM;
 	h->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (h->kick_fd < 0 || bind_kick(h, true))
+	if (h->kick_fd < 0)
 		return PG_DB_ENOMEM;
+	if (bind_kick(h, true)) {
+		close(h->kick_fd);
+		return PG_DB_ENOMEM;
+	}
 	if (h->notify == RING_NOTIFY_POLL)
 		no_kicks_please(h);
 	start = malloc(sizeof(*start));
