@@ -43,7 +43,7 @@ HARNESS_SRCS := harness/session.c harness/bench.c harness/stats.c harness/csv.c 
 GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench/kernel/paging.c \
 	guest-bench/kernel/frames.c guest-bench/lib/string.c guest-bench/lib/printf.c \
 	guest-bench/user/start.c guest-bench/user/selftest.c guest-bench/user/serve.c \
-	guest-bench/user/micro.c guest-bench/user/hostile.c guest-bench/user/notify.c guest-bench/user/camera.c \
+	guest-bench/user/micro.c guest-bench/user/hostile.c guest-bench/user/hostile_ring.c guest-bench/user/notify.c guest-bench/user/camera.c \
 	$(TRANSPORT_GUEST_SRCS)
 # Guest code the host tests build natively, to check the host against it.
 SHARED_GUEST_SRCS := guest-bench/kernel/paging.c guest-bench/kernel/frames.c
