@@ -10,7 +10,9 @@
  * status, or, when the status itself is unusable, with a used element of length 0 and
  * the guest's sentinel left in place; an available index moved by more than Q; the
  * descriptors and the available ring rewritten while the host serves them; a reset with
- * requests in flight.  Between the groups the ring must still echo byte-exact.  The ring
+ * requests in flight; the area unmapped and its frames reused under a running ring.
+ * Between the groups the ring must still echo byte-exact, and the one-shot library
+ * (guest.c) must work at the end.  The ring
  * is driven by hand through ring_guest.h; the region's page tables are forged with
  * SYS_PTE_POKE for the mapping games.
  */
