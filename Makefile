@@ -44,7 +44,7 @@ HARNESS_SRCS := harness/session.c harness/bench.c harness/stats.c harness/csv.c 
 GUEST_SRCS := guest-bench/kernel/entry.S guest-bench/kernel/kernel.c guest-bench/kernel/paging.c \
 	guest-bench/kernel/frames.c guest-bench/lib/string.c guest-bench/lib/printf.c \
 	guest-bench/user/start.c guest-bench/user/selftest.c guest-bench/user/serve.c \
-	guest-bench/user/micro.c guest-bench/user/hostile.c guest-bench/user/notify.c guest-bench/user/camera.c \
+	guest-bench/user/micro.c guest-bench/user/hostile.c guest-bench/user/hostile_ring.c guest-bench/user/notify.c guest-bench/user/camera.c \
 	$(TRANSPORT_GUEST_SRCS)
 # Guest code the host tests build natively, to check the host against it.
 SHARED_GUEST_SRCS := guest-bench/kernel/paging.c guest-bench/kernel/frames.c
@@ -155,10 +155,11 @@ build/fuzz/fuzz_doorbell: fuzz/fuzz_doorbell.c fuzz/hostile_vm.c $(FUZZ_HOST_SRC
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -ldl -lhwloc -lpthread
 
-build/fuzz/fuzz_ring: fuzz/fuzz_ring.c transports/ring/chain.c vmm-min/gmem.c vmm-min/ptwalk.c devices/registry.c \
-		$(foreach d,$(DEVICES),devices/$(d).c)
+# fuzz_ring includes transports/ring/host.c (its serving step is static there).
+build/fuzz/fuzz_ring: fuzz/fuzz_ring.c transports/ring/host.c $(FUZZ_HOST_SRCS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -ldl -lpthread
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_ring.c $(filter-out transports/ring/host.c,$(FUZZ_HOST_SRCS)) \
+		-ldl -lhwloc -lpthread
 
 # Each target for FUZZ_SECONDS from its committed seed corpus (new inputs go to build/).
 fuzz: fuzz-build

@@ -6,6 +6,12 @@
  * are.  Oracles beyond ASan: an OK request has its header, a status of exactly
  * sizeof(struct ring_status) and at most max_bytes each way, and every segment lies in
  * guest RAM outside the boot area; an error never leaves a status segment of another size.
+ * Then the I/O thread's serving step (serve_available, host.c, included here for its
+ * static functions; no thread, no KVM) on the same image, from a fuzzed count of
+ * entries made available since the host last looked (0..65535) and a fuzzed used index, in copy or iov delivery: every request is read, run on
+ * its device and completed in the image (used elements, statuses, outputs).  Oracles:
+ * ASan (nothing outside the image and the host's own buffers is touched), and the used
+ * index moves by exactly the entries available when they are at most Q, else by none.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -14,6 +20,7 @@
 #include "../devices/registry.h"
 #include "../transports/doorbell_abi.h"
 #include "../transports/ring/chain.h"
+#include "../transports/ring/host.c"
 
 #define PARAMS 96
 
@@ -41,46 +48,64 @@ static void check_segs(const struct guest_mem *m, const struct ring_segs *s, uin
 	assert(sum == s->bytes);
 }
 
+/* The serving step on the image: h.rm and h.sp set by the caller. */
+static void serve(struct ring_host *h, const uint8_t *data, uint64_t max_bytes)
+{
+	uint16_t avail, used_before, pending;
+	bool served;
+
+	h->delivery = data[12] & 1 ? DELIVER_IOV : DELIVER_COPY;
+	h->max_bytes = max_bytes;
+	h->used_idx = used_before = (uint16_t)word(data + 74);
+	avail = atomic_load_explicit(avail_idx(h), memory_order_acquire);
+	pending = (uint16_t)word(data + 72); /* any of 0..65535 entries since the last look */
+	h->last_avail = (uint16_t)(avail - pending);
+	served = serve_available(h, avail);
+	assert(served == (pending <= h->rm.q) && h->last_avail == avail);
+	assert((uint16_t)(h->used_idx - used_before) == (served ? pending : 0));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct ring_request req;
-	static bool ready;
+	static struct ring_host h;
+	static struct vcpu vcpu;
+	struct ring_request *req = &h.req;
 	struct guest_mem m;
-	struct ring_mem rm;
-	struct ring_space sp;
 	uint64_t pages, max_bytes;
 	char err[256];
 	int status;
 
 	if (size < PARAMS + 2 * 4096)
 		return 0;
-	if (!ready) {
+	if (!h.v) {
 		assert(devices_add_builtins(err, sizeof(err)) == 0);
-		assert(ring_request_alloc(&req, RING_QUEUE_MAX, 1 << 20) == 0);
-		ready = true;
+		assert(ring_request_alloc(req, RING_QUEUE_MAX, 1 << 20) == 0);
+		assert((h.in_buf = malloc(1 << 20)) && (h.out_buf = malloc(1 << 20)));
+		h.v = &vcpu;
 	}
 	pages = (size - PARAMS) >> 12;
 	m = (struct guest_mem){ malloc(pages << 12), pages << 12, 40, data[0] & 1 ? 4096 : 0 };
 	memcpy(m.hva, data + PARAMS, pages << 12);
-	rm.q = 1u << (data[1] % 10 + 1); /* set-up admits powers of two 2..1024 only */
+	h.rm.q = 1u << (data[1] % 10 + 1); /* set-up admits powers of two 2..1024 only */
 	for (int i = 0; i < RING_AREA_MAX_PAGES; i++)
-		rm.page[i] = m.hva + ((data[2 + i] % pages) << 12);
-	sp = (struct ring_space){ .mem = &m, .cr3 = word(data + 16), .addressing = data[10] & 1 };
+		h.rm.page[i] = m.hva + ((data[2 + i] % pages) << 12);
+	h.sp = (struct ring_space){ .mem = &m, .cr3 = word(data + 16), .addressing = data[10] & 1 };
 	max_bytes = word(data + 24) % ((1 << 20) + 1);
 	for (int b = 0; b < 2; b++)
-		ring_register(&sp, word(data + 32 + 16 * b), word(data + 40 + 16 * b), data[11] >> b & 1, 1 << 20,
-			      &sp.buf[b]);
-	status = ring_read_chain(&sp, &rm, word(data + 64), max_bytes, &req);
+		ring_register(&h.sp, word(data + 32 + 16 * b), word(data + 40 + 16 * b), data[11] >> b & 1, 1 << 20,
+			      &h.sp.buf[b]);
+	status = ring_read_chain(&h.sp, &h.rm, word(data + 64), max_bytes, req);
 	if (status == PG_DB_OK) {
-		check_segs(&m, &req.in, max_bytes);
-		check_segs(&m, &req.out, max_bytes);
+		check_segs(&m, &req->in, max_bytes);
+		check_segs(&m, &req->out, max_bytes);
 	}
-	if (req.status.n) {
-		check_segs(&m, &req.status, sizeof(struct ring_status));
-		assert(req.status.bytes == sizeof(struct ring_status));
+	if (req->status.n) {
+		check_segs(&m, &req->status, sizeof(struct ring_status));
+		assert(req->status.bytes == sizeof(struct ring_status));
 	}
+	serve(&h, data, max_bytes);
 	for (int b = 0; b < 2; b++)
-		free(sp.buf[b].page);
+		free(h.sp.buf[b].page);
 	free(m.hva);
 	return 0;
 }

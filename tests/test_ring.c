@@ -232,6 +232,29 @@ static void test_bad_chains(void **state)
 	assert_int_equal(img->req.status.n, 0); /* nowhere to answer */
 }
 
+/* Refusals the status can carry: with the status descriptor usable, a malformed header
+ * or order is answered in it; lengths are summed over the chain before any address is
+ * resolved (two inputs passing 2^32 at an absent address: ENOMEM, not EFAULT). */
+static void test_refusals_are_answered(void **state)
+{
+	struct image *img = *state;
+
+	assert_int_equal(request(img, PG_OP_ECHO, IN_VA, 8, OUT_VA, 8), PG_DB_OK);
+	desc(img, 0, HDR_VA, 8, RING_DESC_F_NEXT, 1); /* header of the wrong size */
+	assert_int_equal(ring_read_chain(&img->sp, &img->rm, 0, 1 << 20, &img->req), PG_DB_EINVAL);
+	expect_bytes(img, &img->req.status, HDR_VA + 64, sizeof(struct ring_status));
+	assert_int_equal(request(img, PG_OP_ECHO, IN_VA, 8, OUT_VA, 8), PG_DB_OK);
+	desc(img, 1, OUT_VA, 8, RING_DESC_F_NEXT | RING_DESC_F_WRITE, 2); /* writable, then readable */
+	desc(img, 2, IN_VA, 8, RING_DESC_F_NEXT, 3);
+	assert_int_equal(ring_read_chain(&img->sp, &img->rm, 0, 1 << 20, &img->req), PG_DB_EINVAL);
+	expect_bytes(img, &img->req.status, HDR_VA + 64, sizeof(struct ring_status));
+	desc(img, 1, 0x900000000ull, 0x80000000u, RING_DESC_F_NEXT, 2);
+	desc(img, 2, 0x900000000ull, 0x80000001u, RING_DESC_F_NEXT, 3);
+	assert_int_equal(ring_read_chain(&img->sp, &img->rm, 0, 1 << 20, &img->req), PG_DB_ENOMEM); /* not 1 */
+	assert_int_equal(img->req.in.n, 0); /* nothing resolved */
+	assert_int_equal(ring_read_chain(&img->sp, &img->rm, 0, 1ull << 33, &img->req), PG_DB_EFAULT);
+}
+
 static void test_segs_write_is_bounded(void **state)
 {
 	struct image *img = *state;
@@ -253,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_registered_buffers),
 		cmocka_unit_test(test_bad_addresses),
 		cmocka_unit_test(test_bad_chains),
+		cmocka_unit_test(test_refusals_are_answered),
 		cmocka_unit_test(test_segs_write_is_bounded),
 	};
 

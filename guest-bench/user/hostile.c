@@ -7,7 +7,8 @@
  * order, sizes that overflow, a RETRY abandoned for another doorbell, a small request for
  * a huge output, interleaved operations, a doorbell storm, faults that never make progress.
  * Each attack must get its error status (a CHECK to the host); afterwards interleaved and
- * normal transfers must still be byte-exact.  arg[0] is the host's translation method
+ * normal transfers must still be byte-exact; the ring transport's attacks follow
+ * (hostile_ring.c).  arg[0] is the host's translation method
  * (0 kvm, 1 walk): KVM_TRANSLATE reports no access rights, so two attacks differ by it.
  */
 #include "../../transports/basic/basic.h"
@@ -27,12 +28,17 @@ static const struct pg_transport *transport(unsigned id)
 	return pg_transport_by_id(id);
 }
 
-static void expect(const char *what, int got, int want)
+int hostile_check_status(const char *what, int got, int want)
 {
 	char detail[96];
 
 	pg_snprintf(detail, sizeof(detail), "status %d, expected %d", got, want);
-	failures += !pg_check(what, got == want, detail);
+	return pg_check(what, got == want, detail);
+}
+
+static void expect(const char *what, int got, int want)
+{
+	failures += !hostile_check_status(what, got, want);
 }
 
 static int ring(unsigned id, uint64_t state, uint64_t addr, uint64_t bytes, uint64_t total, uint64_t op, uint64_t extra)
@@ -331,6 +337,7 @@ void hostile_run(void)
 	receive_past_output();
 	interleaved();
 	storm();
+	failures += hostile_ring_run();
 	still_sound();
 	pg_done((uint64_t)failures);
 }

@@ -44,6 +44,10 @@ void selftest_run(void) __attribute__((noreturn));
 void serve_run(void) __attribute__((noreturn));
 void micro_run(void) __attribute__((noreturn));
 void hostile_run(void) __attribute__((noreturn));
+/* A CHECK that a status is the one expected (hostile.c): 1 if it is. */
+int hostile_check_status(const char *what, int got, int want);
+/* The ring transport's attacks (hostile_ring.c): how many were answered wrongly. */
+int hostile_ring_run(void);
 void notify_run(void) __attribute__((noreturn));
 void camera_run(void) __attribute__((noreturn));
 

@@ -175,14 +175,19 @@ static uint32_t copy_chain(const struct ring_mem *rm, uint64_t head, struct ring
 	return 0;
 }
 
-/* Header readable first, status writable last and of their sizes, readable before
+/* The last descriptor can take the status: writable and of its size. */
+static bool status_desc_ok(const struct ring_desc *d)
+{
+	return (d->flags & RING_DESC_F_WRITE) && d->len == sizeof(struct ring_status);
+}
+
+/* Header readable first and of its size, status last (status_desc_ok), readable before
  * writable in between. */
 static bool chain_shape_ok(const struct ring_desc *c, uint32_t n)
 {
 	bool writable_seen = false;
 
-	if (n < 2 || (c[0].flags & RING_DESC_F_WRITE) || c[0].len != sizeof(struct ring_req) ||
-	    !(c[n - 1].flags & RING_DESC_F_WRITE) || c[n - 1].len != sizeof(struct ring_status))
+	if (n < 2 || (c[0].flags & RING_DESC_F_WRITE) || c[0].len != sizeof(struct ring_req))
 		return false;
 	for (uint32_t i = 1; i < n - 1; i++) {
 		bool w = c[i].flags & RING_DESC_F_WRITE;
@@ -192,6 +197,17 @@ static bool chain_shape_ok(const struct ring_desc *c, uint32_t n)
 		writable_seen |= w;
 	}
 	return true;
+}
+
+/* The buffers' bytes per direction, summed over the whole chain before any is resolved
+ * (at most Q * (2^32 - 1) each: no overflow in 64 bits), at most max_bytes each. */
+static bool chain_bytes_ok(const struct ring_desc *c, uint32_t n, uint64_t max_bytes)
+{
+	uint64_t in = 0, out = 0;
+
+	for (uint32_t i = 1; i + 1 < n; i++)
+		*(c[i].flags & RING_DESC_F_WRITE ? &out : &in) += c[i].len;
+	return in <= max_bytes && out <= max_bytes;
 }
 
 uint64_t ring_segs_write(const struct ring_segs *s, uint64_t from, const void *src, uint64_t n)
@@ -242,12 +258,16 @@ int ring_read_chain(const struct ring_space *sp, const struct ring_mem *rm, uint
 	r->in.n = r->out.n = r->status.n = 0;
 	r->in.bytes = r->out.bytes = r->status.bytes = 0;
 	memset(&r->hdr, 0, sizeof(r->hdr));
-	if (!n || !chain_shape_ok(chain, n))
+	if (!n || !status_desc_ok(&chain[n - 1]))
 		return PG_DB_EINVAL;
 	if ((status = resolve(sp, &chain[n - 1], &r->status)) != PG_DB_OK) {
 		r->status.n = 0;
 		return status;
 	}
+	if (!chain_shape_ok(chain, n))
+		return PG_DB_EINVAL;
+	if (!chain_bytes_ok(chain, n, max_bytes))
+		return PG_DB_ENOMEM;
 	if ((status = read_header(sp, &chain[0], r)) != PG_DB_OK)
 		return status;
 	if (r->hdr.op != PG_OP_NULL && (r->hdr.op > PG_DEVICE_MAX_OP || !devices_serve(r->hdr.op)))
@@ -255,8 +275,6 @@ int ring_read_chain(const struct ring_space *sp, const struct ring_mem *rm, uint
 	for (uint32_t i = 1; i < n - 1; i++) {
 		struct ring_segs *s = chain[i].flags & RING_DESC_F_WRITE ? &r->out : &r->in;
 
-		if (chain[i].len > max_bytes - s->bytes)
-			return PG_DB_ENOMEM;
 		if ((status = resolve(sp, &chain[i], s)) != PG_DB_OK)
 			return status;
 	}

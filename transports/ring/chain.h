@@ -70,11 +70,15 @@ struct ring_request {
 int ring_request_alloc(struct ring_request *r, uint32_t q, uint64_t max_bytes);
 void ring_request_free(struct ring_request *r);
 
-/* Read the chain that starts at descriptor `head` of the ring's table into r.  PG_DB_OK, or an error status: EINVAL (index, order, length, loop, header or
- * status size), EFAULT (an address outside RAM, in the boot area, absent, or without the
- * rights), ENOMEM (more than max_bytes in a direction), ENOOP (no device serves the op).
- * r->status.n > 0 whenever the status descriptor itself could be resolved, so an error
- * can still be written back. */
+/* Read the chain that starts at descriptor `head` of the ring's table into r: the
+ * descriptors copied once (index < Q, at most Q of them, known flags), then the status
+ * (the last descriptor, writable and of its size) resolved first, so that every later
+ * refusal can be answered in it; then the shape, the lengths summed per direction, the
+ * header, the buffers.  PG_DB_OK, or an error status: EINVAL (index, order, flags, loop,
+ * header or status size or direction), EFAULT (an address outside RAM, in the boot area,
+ * absent, or without the rights), ENOMEM (more than max_bytes in a direction), ENOOP (no
+ * device serves the op).  r->status.n > 0 exactly when the status descriptor itself
+ * could be resolved, so an error can still be written back. */
 int ring_read_chain(const struct ring_space *sp, const struct ring_mem *rm, uint64_t head, uint64_t max_bytes,
 		    struct ring_request *r);
 

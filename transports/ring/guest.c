@@ -7,10 +7,12 @@
  * for it, `prepare` sets the ring up for a command (its Q, addressing, notification,
  * and — with registered addressing — the command's buffers), `stream` keeps QD requests
  * in flight.  Buffers are faulted in before use: the host never injects a fault here.
+ * The raw primitives it is made of (doorbell, descriptors, publish, take a used element)
+ * are exported in ring_guest.h for tests that drive a ring by hand.
  */
 #include "../../guest-bench/lib/guest.h"
 #include "../guest_api.h"
-#include "ring.h"
+#include "ring_guest.h"
 
 #define SLOTS (RING_QUEUE_MAX / 4)
 #define HDR_BUFFER (RING_MAX_BUFFERS - 1) /* registered: the headers and statuses */
@@ -24,42 +26,76 @@ static struct {
 } meta __attribute__((aligned(4096)));
 
 static struct {
-	uint32_t q, slots;
+	struct ring_view view; /* area, q */
+	uint32_t slots;
 	enum ring_addressing addressing;
 	uint16_t avail_idx, used_seen;
 	uint32_t in_flight;
 	uint8_t *in_base, *out_base; /* registered buffers' starts */
 	int up;
-} ring;
+} ring = { .view = { area, RING_QUEUE_DEFAULT } };
 
 _Static_assert(sizeof(area) >= RING_QUEUE_MAX * 16ull + 4096 * 3, "ring area");
 
-static struct ring_desc *desc(uint32_t i)
+/* Ring fields at the offsets ring.h defines. */
+static volatile uint16_t *avail_word(const struct ring_view *v, uint64_t index) /* 0 flags, 1 idx, 2.. ring */
 {
-	return (struct ring_desc *)(area + 16ull * i);
+	return (volatile uint16_t *)(v->area + ring_avail_offset(v->q) + 2 * index);
 }
 
-static volatile uint16_t *avail_word(uint64_t index) /* 0 flags, 1 idx, 2.. ring */
+static volatile uint16_t *avail_event_word(const struct ring_view *v)
 {
-	return (volatile uint16_t *)(area + ring_avail_offset(ring.q) + 2 * index);
+	return (volatile uint16_t *)(v->area + ring_used_offset(v->q) + 4 + 8ull * v->q);
 }
 
-static volatile uint16_t *used_idx_word(void)
+volatile struct ring_desc *ring_desc_at(const struct ring_view *v, uint32_t i)
 {
-	return (volatile uint16_t *)(area + ring_used_offset(ring.q) + 2);
+	return (volatile struct ring_desc *)(v->area + 16ull * i);
 }
 
-static volatile struct ring_used_elem *used_elem(uint16_t i)
+void ring_set_desc(const struct ring_view *v, uint32_t i, uint64_t addr, uint64_t len, uint16_t flags, uint32_t next)
 {
-	return (volatile struct ring_used_elem *)(area + ring_used_offset(ring.q) + 4 + 8ull * (i & (ring.q - 1)));
+	volatile struct ring_desc *d = ring_desc_at(v, i);
+
+	d->addr = addr;
+	d->len = (uint32_t)len;
+	d->flags = flags;
+	d->next = (uint16_t)next;
 }
 
-static volatile uint16_t *avail_event_word(void)
+void ring_avail_put(const struct ring_view *v, uint16_t at, uint16_t head)
 {
-	return (volatile uint16_t *)(area + ring_used_offset(ring.q) + 4 + 8ull * ring.q);
+	*avail_word(v, 2 + (at & (v->q - 1))) = head;
 }
 
-static uint64_t ring_doorbell(uint64_t cmd, uint64_t rdi, uint64_t rsi, uint64_t r8, uint64_t r9, uint64_t rcx)
+uint16_t ring_avail_event(const struct ring_view *v)
+{
+	return *avail_event_word(v);
+}
+
+void ring_publish(const struct ring_view *v, uint16_t old, uint16_t new_idx)
+{
+	__atomic_store_n(avail_word(v, 1), new_idx, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the index is out before avail_event is read */
+	if (ring_need_event(ring_avail_event(v), new_idx, old))
+		__asm__ volatile("outb %%al, %%dx" : : "a"((uint8_t)RING_KICK), "d"((uint16_t)PG_DB_PORT(RING_ID))
+				 : "memory");
+}
+
+int ring_used_take(const struct ring_view *v, uint16_t seen, struct ring_used_elem *e)
+{
+	uint64_t used_at = ring_used_offset(v->q);
+	const volatile struct ring_used_elem *elem;
+
+	if (__atomic_load_n((uint16_t *)(v->area + used_at + 2), __ATOMIC_ACQUIRE) == seen)
+		return 0;
+	elem = (const volatile struct ring_used_elem *)(v->area + used_at + 4 + 8ull * (seen & (v->q - 1)));
+	e->id = elem->id;
+	e->len = elem->len;
+	return 1;
+}
+
+uint64_t ring_doorbell(uint64_t cmd, uint64_t rdi, uint64_t rsi, uint64_t r8, uint64_t r9, uint64_t rcx)
 {
 	register uint64_t r8_ __asm__("r8") = r8;
 	register uint64_t r9_ __asm__("r9") = r9;
@@ -72,16 +108,12 @@ static uint64_t ring_doorbell(uint64_t cmd, uint64_t rdi, uint64_t rsi, uint64_t
 	return rax;
 }
 
-static void kick(void)
+void ring_fault_in(void *p, uint64_t n, int write)
 {
-	__asm__ volatile("outb %%al, %%dx" : : "a"((uint8_t)RING_KICK), "d"((uint16_t)PG_DB_PORT(RING_ID)) : "memory");
-}
+	uint8_t *bytes = p;
 
-/* Touch every page of [p, p + n): written if `write` (the content is kept). */
-static void fault_in(uint8_t *p, uint64_t n, int write)
-{
 	for (uint64_t off = 0; off < n; off = (off & ~4095ull) + 4096) {
-		volatile uint8_t *b = p + off;
+		volatile uint8_t *b = bytes + off;
 
 		if (write)
 			*b = *b;
@@ -89,7 +121,7 @@ static void fault_in(uint8_t *p, uint64_t n, int write)
 			(void)*b;
 	}
 	if (n)
-		(void)*(volatile uint8_t *)(p + n - 1);
+		(void)*(volatile uint8_t *)(bytes + n - 1);
 }
 
 static int pg_ring_reset(void)
@@ -105,7 +137,7 @@ static int pg_ring_setup(uint32_t q, enum ring_addressing addressing, enum ring_
 	if (ring.up)
 		pg_ring_reset();
 	memset(area, 0, sizeof(area));
-	ring.q = q;
+	ring.view.q = q;
 	ring.slots = q / 4;
 	ring.addressing = addressing;
 	ring.avail_idx = ring.used_seen = 0;
@@ -118,7 +150,7 @@ static int pg_ring_setup(uint32_t q, enum ring_addressing addressing, enum ring_
 
 static int pg_ring_register(uint32_t index, void *buf, uint64_t bytes)
 {
-	fault_in(buf, bytes, 1);
+	ring_fault_in(buf, bytes, 1);
 	return (int)ring_doorbell(RING_REGISTER, (uint64_t)buf, bytes, index, 0, 0);
 }
 
@@ -130,30 +162,26 @@ static uint64_t addr_of(const void *p, const uint8_t *base, uint32_t index)
 	return RING_BUF_ADDR(index, (const uint8_t *)p - base);
 }
 
-static void set_desc(uint32_t i, uint64_t addr, uint64_t len, uint16_t flags, uint32_t next)
-{
-	*desc(i) = (struct ring_desc){ addr, (uint32_t)len, flags, (uint16_t)next };
-}
-
 /* Chain of slot s: header, input (if any), output (if any), status. */
 static void build_chain(uint32_t s, const void *in, uint64_t in_len, void *out, uint64_t out_cap)
 {
-	uint32_t d = 4 * s, i = d;
+	const struct ring_view *v = &ring.view;
+	uint32_t i = 4 * s;
 
-	set_desc(i, addr_of(&meta.req[s], (const uint8_t *)&meta, HDR_BUFFER), sizeof(meta.req[s]), RING_DESC_F_NEXT,
-		 i + 1);
+	ring_set_desc(v, i, addr_of(&meta.req[s], (const uint8_t *)&meta, HDR_BUFFER), sizeof(meta.req[s]),
+		      RING_DESC_F_NEXT, i + 1);
 	if (in_len) {
 		i++;
-		set_desc(i, addr_of(in, ring.in_base, IN_BUFFER), in_len, RING_DESC_F_NEXT, i + 1);
+		ring_set_desc(v, i, addr_of(in, ring.in_base, IN_BUFFER), in_len, RING_DESC_F_NEXT, i + 1);
 	}
 	if (out_cap) {
 		i++;
-		set_desc(i, addr_of(out, ring.out_base, OUT_BUFFER), out_cap, RING_DESC_F_NEXT | RING_DESC_F_WRITE,
-			 i + 1);
+		ring_set_desc(v, i, addr_of(out, ring.out_base, OUT_BUFFER), out_cap,
+			      RING_DESC_F_NEXT | RING_DESC_F_WRITE, i + 1);
 	}
 	i++;
-	set_desc(i, addr_of(&meta.st[s], (const uint8_t *)&meta, HDR_BUFFER), sizeof(meta.st[s]), RING_DESC_F_WRITE,
-		 0);
+	ring_set_desc(v, i, addr_of(&meta.st[s], (const uint8_t *)&meta, HDR_BUFFER), sizeof(meta.st[s]),
+		      RING_DESC_F_WRITE, 0);
 }
 
 static int pg_ring_submit(uint32_t s, uint32_t op, const void *in, uint64_t in_len, void *out, uint64_t out_cap)
@@ -165,13 +193,10 @@ static int pg_ring_submit(uint32_t s, uint32_t op, const void *in, uint64_t in_l
 	meta.st[s] = (struct ring_status){ .status = PG_RESULT_BADCMD };
 	build_chain(s, in, in_len, out, out_cap);
 	meta.req[s] = (struct ring_req){ .op = op, .submit_tsc = rdtsc() };
-	*avail_word(2 + (old & (ring.q - 1))) = (uint16_t)(4 * s);
-	__atomic_store_n(avail_word(1), (uint16_t)(old + 1), __ATOMIC_RELEASE);
+	ring_avail_put(&ring.view, old, (uint16_t)(4 * s));
 	ring.avail_idx = old + 1;
 	ring.in_flight++;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the index is out before avail_event is read */
-	if (ring_need_event(*avail_event_word(), ring.avail_idx, old))
-		kick();
+	ring_publish(&ring.view, old, ring.avail_idx);
 	return PG_DB_OK;
 }
 
@@ -195,14 +220,14 @@ static void add_stamps(const struct ring_status *st, uint64_t submit, uint64_t s
 
 static int pg_ring_reap(struct pg_completion *c, struct pg_result *acc)
 {
-	uint16_t used = __atomic_load_n(used_idx_word(), __ATOMIC_ACQUIRE);
+	struct ring_used_elem e;
 	uint64_t seen;
 	uint32_t id, s;
 
-	if (used == ring.used_seen)
+	if (!ring_used_take(&ring.view, ring.used_seen, &e))
 		return 0;
 	seen = rdtsc();
-	id = used_elem(ring.used_seen)->id;
+	id = e.id;
 	ring.used_seen++;
 	ring.in_flight--;
 	s = id / 4;
@@ -227,8 +252,8 @@ static int ring_prepare(const struct pg_cmd *cmd, void *in, void *out)
 
 	while (q < 4 * cmd->qd && q < RING_QUEUE_MAX) /* four descriptors per slot */
 		q <<= 1;
-	fault_in(in, in_bytes, 1);
-	fault_in(out, out_bytes, 1);
+	ring_fault_in(in, in_bytes, 1);
+	ring_fault_in(out, out_bytes, 1);
 	if (ring.up)
 		pg_ring_reset();
 	ring.in_base = in;

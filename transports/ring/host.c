@@ -221,6 +221,25 @@ static void serve_one(struct ring_host *h, uint16_t head)
 	put_used(h, head, (uint32_t)written + (h->req.status.n ? (uint32_t)sizeof(st) : 0));
 }
 
+/* Serve the requests the guest made available up to index `avail` (read once, with
+ * acquire ordering, by the caller).  An index that moved by more than Q is refused: those
+ * entries are dropped and nothing is served (false).  Invariant: the used index moves by
+ * exactly the number of entries served, at most Q. */
+static bool serve_available(struct ring_host *h, uint16_t avail)
+{
+	uint16_t pending = (uint16_t)(avail - h->last_avail);
+
+	if (pending > h->rm.q) {
+		ring_warn(h, "available index jumped by more than Q; entries dropped", pending);
+		atomic_fetch_add_explicit(&h->n.errors, 1, memory_order_relaxed);
+		h->last_avail = avail;
+		return false;
+	}
+	for (; h->last_avail != avail; h->last_avail++)
+		serve_one(h, avail_entry(h, h->last_avail));
+	return true;
+}
+
 /* Ask for a kick at the next request, look once more, then sleep on the eventfd. */
 static void sleep_for_kick(struct ring_host *h)
 {
@@ -288,23 +307,16 @@ static void *io_thread(void *arg)
 	pin_away_from(start->vcpu_cpu);
 	free(start);
 	while (!atomic_load_explicit(&h->stop, memory_order_relaxed)) {
-		uint16_t avail = atomic_load_explicit(avail_idx(h), memory_order_acquire), pending;
+		uint16_t avail = atomic_load_explicit(avail_idx(h), memory_order_acquire);
 		uint64_t t0;
 
 		if (avail == h->last_avail) {
 			wait_for_requests(h, &spun_since);
 			continue;
 		}
-		pending = (uint16_t)(avail - h->last_avail);
-		if (pending > h->rm.q) { /* the guest moved its index by more than the ring holds */
-			ring_warn(h, "available index jumped by more than Q; entries dropped", pending);
-			atomic_fetch_add_explicit(&h->n.errors, 1, memory_order_relaxed);
-			h->last_avail = avail;
-			continue;
-		}
 		t0 = __rdtsc();
-		for (; h->last_avail != avail; h->last_avail++)
-			serve_one(h, avail_entry(h, h->last_avail));
+		if (!serve_available(h, avail))
+			continue;
 		if (h->notify == RING_NOTIFY_POLL)
 			no_kicks_please(h);
 		atomic_fetch_add_explicit(&h->n.rounds, 1, memory_order_relaxed);
