@@ -270,6 +270,8 @@ int ring_read_chain(const struct ring_space *sp, const struct ring_mem *rm, uint
 		return PG_DB_ENOMEM;
 	if ((status = read_header(sp, &chain[0], r)) != PG_DB_OK)
 		return status;
+	if (r->hdr.reserved) /* ring.h: 0, so that it can mean something later */
+		return PG_DB_EINVAL;
 	if (r->hdr.op != PG_OP_NULL && (r->hdr.op > PG_DEVICE_MAX_OP || !devices_serve(r->hdr.op)))
 		return PG_DB_ENOOP;
 	for (uint32_t i = 1; i < n - 1; i++) {

@@ -352,6 +352,19 @@ static int bind_kick(struct ring_host *h, bool assign)
 	return ioctl(h->e->vm->fd, KVM_IOEVENTFD, &io) ? -1 : 0;
 }
 
+/* The copy-delivery buffers, both or neither.  0, or -1. */
+static int buffers_alloc(struct ring_host *h)
+{
+	h->in_buf = malloc(h->max_bytes);
+	h->out_buf = malloc(h->max_bytes);
+	if (h->in_buf && h->out_buf)
+		return 0;
+	free(h->in_buf);
+	free(h->out_buf);
+	h->in_buf = h->out_buf = NULL;
+	return -1;
+}
+
 /* RING_SETUP: RDI area, RSI bytes, R8 Q, R9 modes, RCX spin budget (ns); full-width. */
 static int setup(struct ring_host *h, struct vcpu *v, const struct kvm_regs *r)
 {
@@ -380,7 +393,7 @@ static int setup(struct ring_host *h, struct vcpu *v, const struct kvm_regs *r)
 	h->v = v;
 	if (!h->req.in.v && ring_request_alloc(&h->req, RING_QUEUE_MAX, h->max_bytes))
 		return PG_DB_ENOMEM;
-	if (!h->in_buf && (!(h->in_buf = malloc(h->max_bytes)) || !(h->out_buf = malloc(h->max_bytes))))
+	if (!h->in_buf && buffers_alloc(h))
 		return PG_DB_ENOMEM;
 	h->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (h->kick_fd < 0)
