@@ -30,6 +30,7 @@ static struct {
 	uint32_t slots;
 	enum ring_addressing addressing;
 	uint16_t avail_idx, used_seen;
+	uint16_t published; /* the available index the host has been shown */
 	uint32_t in_flight;
 	uint8_t *in_base, *out_base; /* registered buffers' starts */
 	int up;
@@ -140,7 +141,7 @@ static int pg_ring_setup(uint32_t q, enum ring_addressing addressing, enum ring_
 	ring.view.q = q;
 	ring.slots = q / 4;
 	ring.addressing = addressing;
-	ring.avail_idx = ring.used_seen = 0;
+	ring.avail_idx = ring.used_seen = ring.published = 0;
 	ring.in_flight = 0;
 	status = ring_doorbell(RING_SETUP, (uint64_t)area, ring_area_bytes(q), q, addressing | (uint64_t)notify << 4,
 			       spin_ns);
@@ -196,8 +197,15 @@ static int pg_ring_submit(uint32_t s, uint32_t op, const void *in, uint64_t in_l
 	ring_avail_put(&ring.view, old, (uint16_t)(4 * s));
 	ring.avail_idx = old + 1;
 	ring.in_flight++;
-	ring_publish(&ring.view, old, ring.avail_idx);
 	return PG_DB_OK;
+}
+
+/* Publish what was submitted since the last flush. */
+static void pg_ring_flush(void)
+{
+	if (ring.published != ring.avail_idx)
+		ring_publish(&ring.view, ring.published, ring.avail_idx);
+	ring.published = ring.avail_idx;
 }
 
 /* A request's host stamps into acc, if they are in order with the guest's own. */
@@ -275,6 +283,7 @@ static int ring_call(uint32_t op, const void *in, uint64_t in_len, void *out, ui
 
 	if (status != PG_DB_OK)
 		return status;
+	pg_ring_flush();
 	while (!pg_ring_reap(&c, NULL))
 		__asm__ volatile("pause");
 	*out_len = c.out_len;
@@ -288,4 +297,5 @@ const struct pg_transport pg_transport_ring = {
 	.call = ring_call,
 	.submit = pg_ring_submit,
 	.reap = pg_ring_reap,
+	.flush = pg_ring_flush,
 };
