@@ -4,6 +4,8 @@
  *   throughput-<facet>.dat  blocks per row label: bytes, median, p5, p95 MB/s, % of bound
  *   stages-<facet>.dat      one bar per row label and size of 1-4 MiB: stage medians, ms
  *   faults-<dir>-...dat     blocks per row label: bytes, us per absent page (cold - warm)
+ *   requests-<facet>.dat    (facets with ring rows) blocks per row label: bytes, median
+ *                           requests/s, latency p50 and p99 us (empty for doorbells)
  * and gnuplot renders each with plots/<name>.gp for the png, svg and pdf terminals.
  */
 #include <stdbool.h>
@@ -62,6 +64,30 @@ static int write_throughput(FILE *f, const struct csv *t, size_t facet_row, cons
 		fprintf(f, "\n\n");
 	}
 	return (int)n;
+}
+
+/* One block per label: bytes, median requests/s, p50 and p99 latency in us (NaN where
+ * not measured); returns the number of blocks. */
+static int write_requests(FILE *f, const struct csv *t, size_t facet_row, const char **labels, size_t n)
+{
+	fprintf(f, "# bytes median_req_per_s lat_p50_us lat_p99_us\n");
+	for (size_t l = 0; l < n; l++) {
+		fprintf(f, "\"%s\"\n", labels[l]);
+		for (size_t r = 0; r < t->nrows; r++)
+			if (summary_same_facet(t, r, t, facet_row, NULL) && !strcmp(csv_get(t, r, "label"), labels[l]))
+				fprintf(f, "%s %.0f %.3f %.3f\n", csv_get(t, r, "bytes"), csv_num(t, r, "median_req_per_s"),
+					csv_num(t, r, "median_lat_p50_ns") / 1e3, csv_num(t, r, "median_lat_p99_ns") / 1e3);
+		fprintf(f, "\n\n");
+	}
+	return (int)n;
+}
+
+static bool facet_has_ring(const struct csv *t, size_t facet_row)
+{
+	for (size_t r = 0; r < t->nrows; r++)
+		if (summary_same_facet(t, r, t, facet_row, NULL) && !strcmp(csv_get(t, r, "transport"), "ring"))
+			return true;
+	return false;
 }
 
 /* One bar per label and size of 1-4 MiB; returns the number of bars. */
@@ -179,15 +205,16 @@ static int figure(const char *figdir, const char *name, const char *facet, const
 static int plot_facet(const struct csv *t, size_t r, const char *figdir, bool meaningful)
 {
 	static const char *const throughput[] = { "throughput", "bound", NULL }, *const stages[] = { "stages", NULL },
-				 *const faults[] = { "faults", NULL };
+				 *const faults[] = { "faults", NULL }, *const requests[] = { "requests", NULL };
 	const char *labels[MAX_ITEMS];
 	size_t n = labels_of(t, r, labels);
 	char facet[128], title[300];
 	int rc;
 
 	summary_facet_name(t, r, facet, sizeof(facet));
-	snprintf(title, sizeof(title), "title='%s, %s buffer, %s pages, %s frames%s%s'", csv_get(t, r, "direction"),
+	snprintf(title, sizeof(title), "title='%s, %s buffer, %s pages, %s frames, qd %s%s%s'", csv_get(t, r, "direction"),
 		 csv_get(t, r, "fault"), csv_get(t, r, "page_size"), csv_get(t, r, "frames"),
+		 csv_get(t, r, "qd")[0] ? csv_get(t, r, "qd") : "1",
 		 !strcmp(csv_get(t, r, "window"), "device")
 			 ? (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov, via device)" : " (copy, via device)")
 			 : (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov)" : ""),
@@ -196,6 +223,8 @@ static int plot_facet(const struct csv *t, size_t r, const char *figdir, bool me
 	rc |= figure(figdir, "stages", facet, stages, write_stages, t, r, labels, n, title);
 	if (!strcmp(csv_get(t, r, "fault"), "cold"))
 		rc |= figure(figdir, "faults", facet, faults, write_faults, t, r, labels, n, title);
+	if (facet_has_ring(t, r))
+		rc |= figure(figdir, "requests", facet, requests, write_requests, t, r, labels, n, title);
 	return rc;
 }
 

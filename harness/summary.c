@@ -41,12 +41,14 @@ long summary_match(const struct csv *a, size_t ra, const struct csv *b)
 
 void summary_facet_name(const struct csv *t, size_t r, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s-%s-%s-%s%s%s%s%s%s", csv_get(t, r, "direction"), csv_get(t, r, "fault"),
+	bool deep = csv_get(t, r, "qd")[0] && strcmp(csv_get(t, r, "qd"), "1"); /* schema < 4: no qd */
+
+	snprintf(out, cap, "%s-%s-%s-%s%s%s%s%s%s%s%s", csv_get(t, r, "direction"), csv_get(t, r, "fault"),
 		 csv_get(t, r, "page_size"), csv_get(t, r, "frames"), strcmp(csv_get(t, r, "offset"), "0") ? "-off" : "",
 		 strcmp(csv_get(t, r, "offset"), "0") ? csv_get(t, r, "offset") : "",
 		 strcmp(csv_get(t, r, "timing"), "on") ? "-untimed" : "",
 		 !strcmp(csv_get(t, r, "delivery"), "iov") ? "-iov" : "",
-		 !strcmp(csv_get(t, r, "window"), "device") ? "-device" : "");
+		 !strcmp(csv_get(t, r, "window"), "device") ? "-device" : "", deep ? "-qd" : "", deep ? csv_get(t, r, "qd") : "");
 }
 
 long summary_find(const struct csv *t, size_t facet_row, const char *label, const char *bytes)

@@ -325,6 +325,9 @@ static void test_bench_ring_axes(void **state)
 	rc = run(out, sizeof(out), "%s/pagegate table %s", test_build_dir(), dir);
 	if (rc || !strstr(out, "requests/s") || !strstr(out, "ring(reg/kick)") || !strstr(out, "qd 8"))
 		fail_msg("table (%d) lacks the ring sections: %s", rc, out);
+	rc = run(out, sizeof(out), "%s/pagegate plot %s", test_build_dir(), dir);
+	if (rc || !strstr(out, "requests-send-warm-4k-scattered-qd8.{png,svg,pdf}"))
+		fail_msg("plot (%d) drew no requests figure per queue depth: %s", rc, out);
 }
 
 static pid_t start_sweep(const char *dir)
