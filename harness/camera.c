@@ -249,7 +249,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: pagegate [global options] camera [--transport LIST] [--preset LIST] [--format yuyv|nv12]\n"
 			"       [--fps 30|60] [--seconds S] [--delivery copy,iov] [--out DIR]   (defaults: all\n"
-			"       transports, 720p,1080p, yuyv, 60, 3 s, copy, datasets/runs/<UTC time>-<git sha>-camera)\n");
+			"       transports, 720p,1080p, yuyv, 60, 3 s, copy, datasets/runs/<UTC time>-<git sha>-camera;\n"
+			"       --transport ring: frames requested through the ring, gva addressing, polled)\n");
 	return 2;
 }
 
@@ -267,13 +268,16 @@ static void add_config(struct camera_run *run, const char *transport, uint64_t b
 {
 	const struct transport_ops *t = transport_by_name(transport);
 	struct config *c = &run->configs[run->nconfigs];
-	bool ptcopy = !strcmp(transport, "ptcopy");
+	bool ptcopy = !strcmp(transport, "ptcopy"), ring = !strcmp(transport, "ring");
 
-	*c = (struct config){ .transport = t->name, .transport_id = t->id, .translate = ptcopy ? "leafcopy" : "kvm",
+	*c = (struct config){ .transport = t->name, .transport_id = t->id,
+			      .translate = ptcopy ? "leafcopy" : ring ? "gva" : "kvm",
 			      .translate_id = XLATE_KVM, .direction = "camera", .page_shift = cfg->params.buf_page_shift,
 			      .frame_policy = cfg->params.frame_policy, .bytes = bytes, .iov = iov,
 			      .through_device = true, .max_per_doorbell = t->max_bytes_per_doorbell };
-	if (ptcopy)
+	if (ring) /* the guest driver sets the ring up with gva addressing, polled */
+		snprintf(c->label, sizeof(c->label), "ring(gva/poll)");
+	else if (ptcopy)
 		snprintf(c->label, sizeof(c->label), "%s", t->name);
 	else
 		snprintf(c->label, sizeof(c->label), "%s(kvm)", t->name);
@@ -361,7 +365,7 @@ static int parse_opts(int argc, char **argv, struct camera_opts *o)
 	o->nd = split(o->deliveries_arg, o->deliveries);
 	for (int t = 0; t < o->nt; t++)
 		if (strcmp(o->transports[t], "basic") && strcmp(o->transports[t], "extended") &&
-		    strcmp(o->transports[t], "ptcopy"))
+		    strcmp(o->transports[t], "ptcopy") && strcmp(o->transports[t], "ring"))
 			return usage();
 	for (int d = 0; d < o->nd; d++)
 		if (strcmp(o->deliveries[d], "copy") && strcmp(o->deliveries[d], "iov"))

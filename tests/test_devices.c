@@ -268,7 +268,7 @@ static void test_file_sink_and_source(void **state)
 
 /* A short camera run, copy and iov delivery: every frame's checksum right (the command
  * fails otherwise), every frame a row of the bench-format dataset with status 0, one
- * summary row and one streams.csv line per stream, the latency CDF drawn. */
+ * summary row and one streams.csv line per stream, the latency CDF drawn; the ring too. */
 static void test_camera_scenario(void **state)
 {
 	char cmd[1200], out[4096], dir[300];
@@ -281,25 +281,29 @@ static void test_camera_scenario(void **state)
 		skip();
 	snprintf(dir, sizeof(dir), "%s/test-camera", test_build_dir());
 	snprintf(cmd, sizeof(cmd),
-		 "rm -rf %s && %s/pagegate --mem 256M camera --transport basic,ptcopy --delivery copy,iov --preset 720p "
+		 "rm -rf %s && %s/pagegate --mem 256M camera --transport basic,ptcopy,ring --delivery copy,iov --preset 720p "
 		 "--fps 30 --seconds 1 --out %s", dir, test_build_dir(), dir);
 	rc = test_capture(cmd, out, sizeof(out));
-	if (rc != 0 || !strstr(out, "720p     basic      copy") || !strstr(out, "720p     ptcopy     iov"))
+	if (rc != 0 || !strstr(out, "720p     basic      copy") || !strstr(out, "720p     ptcopy     iov") ||
+	    !strstr(out, "720p     ring       iov"))
 		fail_msg("camera run failed (%d): %s", rc, out);
 	rows = test_read_csv(dir, "results.csv");
 	summary = test_read_csv(dir, "summary.csv");
 	streams = test_read_csv(dir, "streams.csv");
 	kvm_platform_probe(&p);
-	/* four streams of ~30 frames; an emulated CPU is too slow for basic to keep up */
-	assert_true(rows->nrows > (p.emulated ? 4 : 4 * 20));
+	/* six streams of ~30 frames; an emulated CPU is too slow for basic to keep up */
+	assert_true(rows->nrows > (p.emulated ? 6 : 6 * 20));
 	for (size_t r = 0; r < rows->nrows; r++) {
+		bool ring = !strcmp(csv_get(rows, r, "transport"), "ring");
+
 		assert_string_equal(csv_get(rows, r, "status"), "0");
 		assert_string_equal(csv_get(rows, r, "direction"), "camera");
 		assert_true(csv_num(rows, r, "bytes") == 32 + 1280 * 720 * 2);
-		assert_true(csv_num(rows, r, "doorbells") >= 3); /* the request, EXECUTE, RECEIVE */
+		/* doorbells: the request, EXECUTE, RECEIVE; the ring: one request, no exit */
+		assert_true(ring ? csv_num(rows, r, "doorbells") == 0 : csv_num(rows, r, "doorbells") >= 3);
 	}
-	assert_int_equal(summary->nrows, 4);
-	assert_int_equal(streams->nrows, 4);
+	assert_int_equal(summary->nrows, 6);
+	assert_int_equal(streams->nrows, 6);
 	csv_free(rows);
 	csv_free(summary);
 	csv_free(streams);
