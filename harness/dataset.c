@@ -90,6 +90,8 @@ void sample_add_requests(struct sample *s, const struct pg_result *g, const stru
 		s->io_busy_pct = s->io_cpu_pct = NAN;
 	for (int st = 0; st < RING_STAGES && !g->clock_bad; st++)
 		s->ring_ns[st] = (double)ring_ticks[st] * ns_per_tick / n;
+	if (!s->clock_ok) /* queue, complete and notice mix the two clocks */
+		s->ring_ns[0] = s->ring_ns[4] = s->ring_ns[5] = NAN;
 }
 
 void pagegate_command_line(char *out, size_t cap)

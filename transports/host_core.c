@@ -518,6 +518,8 @@ void engine_end_window(struct engine *e, struct vcpu *v, uint64_t guest_tsc)
 
 	if (e->timing && v->has_tsc_offset && v->exits == e->last_doorbell_exit + 1)
 		add_entry_leg(e, v, guest_tsc);
+	if (!vcpu_clocks_related(v)) /* this VM's clocks failed a check before: nothing mixes them */
+		e->t.clock_outside++;
 	e->t.requests += now.requests - e->counters_base.requests;
 	e->t.kicks += now.kicks - e->counters_base.kicks;
 	e->t.rounds += now.rounds - e->counters_base.rounds;

@@ -89,6 +89,8 @@ static uint64_t control_sync(struct vcpu *v, const struct kvm_regs *r)
 	case PG_SYNC_KERNEL_UP:
 		vm->tsc_kernel_up = v->t_exit;
 		vm->guest_tsc_kernel_entry = r->rsi;
+		vm->kernel_entry_checked =
+			vcpu_stamp_within(v, r->rsi, v->t_first_enter, v->t_exit, &vm->host_tsc_kernel_entry);
 		return PG_CTL_OK;
 	case PG_SYNC_USER_UP:
 		vm->tsc_user_up = v->t_exit;

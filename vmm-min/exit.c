@@ -115,6 +115,8 @@ enum exit_action vcpu_run_once(struct vcpu *v)
 	int rc;
 
 	v->t_enter = __rdtsc();
+	if (!v->exits)
+		v->t_first_enter = v->t_enter;
 	rc = ioctl(v->fd, KVM_RUN, 0);
 	v->t_exit = __rdtsc();
 	v->run->kvm_dirty_regs = 0;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <x86intrin.h>
 #include "selftest.h"
 
 #define MAX_RINGS 2048
@@ -76,11 +75,12 @@ static void print_not_measured(const struct vcpu *v, const char *what)
 
 /* Boot phases split at the kernel's first instruction, stamped by the guest's clock
  * somewhere between the first KVM_RUN and the KERNEL_UP exit. */
-static void print_boot(struct vm *vm, uint64_t t_start, bool ok, uint64_t entry)
+static void print_boot(struct vm *vm)
 {
 	struct vcpu *v = vm->vcpus[0];
+	uint64_t t_start = v->t_first_enter, entry = vm->host_tsc_kernel_entry;
 
-	if (ok && vcpu_clocks_related(v)) {
+	if (vm->kernel_entry_checked && vcpu_clocks_related(v)) {
 		print_ns(v, "boot: first KVM_RUN -> kernel entry", (double)(entry - t_start));
 		print_ns(v, "boot: kernel set-up (ring 0)", (double)(vm->tsc_kernel_up - entry));
 	} else {
@@ -90,14 +90,12 @@ static void print_boot(struct vm *vm, uint64_t t_start, bool ok, uint64_t entry)
 	print_ns(v, "boot: first KVM_RUN -> ring-3 entry", (double)(vm->tsc_user_up - t_start));
 }
 
-static void print_calibration(struct vm *vm, struct calibration *cal, uint64_t t_start)
+static void print_calibration(struct vm *vm, struct calibration *cal)
 {
 	struct vcpu *v = vm->vcpus[0];
 	const char *names[] = { "doorbell round trip (guest view)", "page fault, ring 3 (first touch)",
 				"touch of a mapped page" };
 	char platform[160];
-	uint64_t entry = 0;
-	bool boot_ok = vcpu_stamp_within(v, vm->guest_tsc_kernel_entry, t_start, vm->tsc_kernel_up, &entry);
 
 	kvm_platform_describe(&vm->platform, platform, sizeof(platform));
 	printf("calibration (medians; KVM backend %s; TSC %llu kHz):\n", platform, (unsigned long long)v->tsc_khz);
@@ -114,7 +112,7 @@ static void print_calibration(struct vm *vm, struct calibration *cal, uint64_t t
 		print_not_measured(v, "  exit leg (guest OUT -> host)");
 		print_not_measured(v, "  entry leg (host KVM_RUN -> guest)");
 	}
-	print_boot(vm, t_start, boot_ok, entry);
+	print_boot(vm);
 }
 
 int selftest_main(const struct vm_config *base)
@@ -122,7 +120,6 @@ int selftest_main(const struct vm_config *base)
 	struct vm_config cfg = *base;
 	struct calibration *cal = calloc(1, sizeof(*cal));
 	char outcome[1200], platform[160];
-	uint64_t t_start;
 	struct vm *vm;
 	int failed;
 
@@ -133,14 +130,13 @@ int selftest_main(const struct vm_config *base)
 	kvm_platform_describe(&vm->platform, platform, sizeof(platform));
 	printf("pagegate selftest: %llu MiB guest RAM, KVM backend %s, page faults injected by %s\n",
 	       (unsigned long long)(vm->mem.size >> 20), platform, fault_injection_name(vm->fault_injection));
-	t_start = __rdtsc();
 	vm_run(vm);
 	vm_describe_outcome(vm, outcome, sizeof(outcome));
 	vm_record_check(vm, "console line from ring 3", vm_console_contains(vm, "hello from ring 3\n"), "");
 	vm_record_check(vm, "guest finished with status 0", vm->outcome == VM_DONE && vm->done_status == 0,
 			outcome);
 	if (vm->outcome == VM_DONE)
-		print_calibration(vm, cal, t_start);
+		print_calibration(vm, cal);
 	failed = vm->checks_failed;
 	printf("selftest: %d passed, %d failed\n", vm->checks_passed, vm->checks_failed);
 	vm_destroy(vm);

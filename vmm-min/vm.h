@@ -106,6 +106,10 @@ struct vm {
 	int nr_reports;
 	uint64_t tsc_kernel_up, tsc_user_up; /* host TSC at those SYNCs */
 	uint64_t guest_tsc_kernel_entry;      /* guest TSC at the kernel's first instruction */
+	/* ... as host TSC, if that stamp passed the clock check against [first KVM_RUN,
+	 * KERNEL_UP] — every VM's first check of its clocks, before any long KVM_RUN */
+	bool kernel_entry_checked;
+	uint64_t host_tsc_kernel_entry;
 	sync_hook_fn sync_hook;
 	void *sync_ctx;
 	/* HLT exits go here if set (e.g. to deliver an interrupt); else they end the run */
@@ -122,6 +126,7 @@ struct vcpu {
 	int64_t tsc_offset; /* guest TSC = host TSC + offset */
 	uint64_t tsc_khz;
 	uint64_t t_enter, t_exit; /* host TSC around the last KVM_RUN */
+	uint64_t t_first_enter;   /* host TSC when the first KVM_RUN began */
 	uint64_t exits;
 	/* Guest TSC stamps converted to host time, and those that fell outside the KVM_RUN
 	 * they were taken in: any such stamp means the clocks are not related as assumed. */
