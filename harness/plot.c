@@ -5,7 +5,7 @@
  *   stages-<facet>.dat      one bar per row label and size of 1-4 MiB: stage medians, ms
  *   faults-<dir>-...dat     blocks per row label: bytes, us per absent page (cold - warm)
  *   requests-<facet>.dat    (facets with ring rows) blocks per row label: bytes, median
- *                           requests/s, latency p50 and p99 us (empty for doorbells)
+ *                           requests/s, latency p50 and p99 ns (NaN for doorbells)
  * and gnuplot renders each with plots/<name>.gp for the png, svg and pdf terminals.
  */
 #include <stdbool.h>
@@ -49,37 +49,42 @@ static FILE *open_data(const char *figdir, const char *name, const char *facet, 
 	return fopen(path, "w");
 }
 
-/* One block per label: bytes, median, p5, p95, % of bound (sizes ascending as written);
- * returns the number of blocks. */
-static int write_throughput(FILE *f, const struct csv *t, size_t facet_row, const char **labels, size_t n)
+/* One block per label: bytes, then the summary's `cols` (NULL-terminated; NaN where a
+ * cell is empty: not measured), sizes ascending as written; returns the number of blocks. */
+static int write_blocks(FILE *f, const struct csv *t, size_t facet_row, const char **labels, size_t n,
+			const char *const *cols)
 {
-	fprintf(f, "# bytes median_mbps p5_mbps p95_mbps pct_of_bound\n");
+	fprintf(f, "# bytes");
+	for (size_t c = 0; cols[c]; c++)
+		fprintf(f, " %s", cols[c]);
+	fprintf(f, "\n");
 	for (size_t l = 0; l < n; l++) {
 		fprintf(f, "\"%s\"\n", labels[l]);
-		for (size_t r = 0; r < t->nrows; r++)
-			if (summary_same_facet(t, r, t, facet_row, NULL) && !strcmp(csv_get(t, r, "label"), labels[l]))
-				fprintf(f, "%s %s %s %s %s\n", csv_get(t, r, "bytes"), csv_get(t, r, "median_mbps"),
-					csv_get(t, r, "p5_mbps"), csv_get(t, r, "p95_mbps"),
-					csv_get(t, r, "median_pct_of_bound"));
+		for (size_t r = 0; r < t->nrows; r++) {
+			if (!summary_same_facet(t, r, t, facet_row, NULL) || strcmp(csv_get(t, r, "label"), labels[l]))
+				continue;
+			fprintf(f, "%s", csv_get(t, r, "bytes"));
+			for (size_t c = 0; cols[c]; c++)
+				fprintf(f, " %s", csv_get(t, r, cols[c])[0] ? csv_get(t, r, cols[c]) : "NaN");
+			fprintf(f, "\n");
+		}
 		fprintf(f, "\n\n");
 	}
 	return (int)n;
 }
 
-/* One block per label: bytes, median requests/s, p50 and p99 latency in us (NaN where
- * not measured); returns the number of blocks. */
+static int write_throughput(FILE *f, const struct csv *t, size_t facet_row, const char **labels, size_t n)
+{
+	static const char *const cols[] = { "median_mbps", "p5_mbps", "p95_mbps", "median_pct_of_bound", NULL };
+
+	return write_blocks(f, t, facet_row, labels, n, cols);
+}
+
 static int write_requests(FILE *f, const struct csv *t, size_t facet_row, const char **labels, size_t n)
 {
-	fprintf(f, "# bytes median_req_per_s lat_p50_us lat_p99_us\n");
-	for (size_t l = 0; l < n; l++) {
-		fprintf(f, "\"%s\"\n", labels[l]);
-		for (size_t r = 0; r < t->nrows; r++)
-			if (summary_same_facet(t, r, t, facet_row, NULL) && !strcmp(csv_get(t, r, "label"), labels[l]))
-				fprintf(f, "%s %.0f %.3f %.3f\n", csv_get(t, r, "bytes"), csv_num(t, r, "median_req_per_s"),
-					csv_num(t, r, "median_lat_p50_ns") / 1e3, csv_num(t, r, "median_lat_p99_ns") / 1e3);
-		fprintf(f, "\n\n");
-	}
-	return (int)n;
+	static const char *const cols[] = { "median_req_per_s", "median_lat_p50_ns", "median_lat_p99_ns", NULL };
+
+	return write_blocks(f, t, facet_row, labels, n, cols);
 }
 
 static bool facet_has_ring(const struct csv *t, size_t facet_row)
