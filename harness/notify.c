@@ -93,10 +93,11 @@ static uint64_t on_sync(struct vcpu *v, uint64_t tag, void *ctx)
 
 static void report(const struct vcpu *v, const char *what, const double *ns, size_t k)
 {
+	char why[160];
+
 	if (!vcpu_clocks_related(v)) {
-		printf("  %-34s not measured (guest and host clocks unrelated here: %llu of %llu guest stamps fell "
-		       "outside the KVM_RUN that contained them)\n",
-		       what, (unsigned long long)v->clock_outside, (unsigned long long)v->clock_stamps);
+		vcpu_clocks_why_not(v, why, sizeof(why));
+		printf("  %-34s not measured (%s)\n", what, why);
 		return;
 	}
 	if (!k)

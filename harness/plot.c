@@ -87,14 +87,6 @@ static int write_requests(FILE *f, const struct csv *t, size_t facet_row, const 
 	return write_blocks(f, t, facet_row, labels, n, cols);
 }
 
-static bool facet_has_ring(const struct csv *t, size_t facet_row)
-{
-	for (size_t r = 0; r < t->nrows; r++)
-		if (summary_same_facet(t, r, t, facet_row, NULL) && !strcmp(csv_get(t, r, "transport"), "ring"))
-			return true;
-	return false;
-}
-
 /* One bar per label and size of 1-4 MiB; returns the number of bars. */
 static int write_stages(FILE *f, const struct csv *t, size_t facet_row, const char **labels, size_t n)
 {
@@ -228,7 +220,7 @@ static int plot_facet(const struct csv *t, size_t r, const char *figdir, bool me
 	rc |= figure(figdir, "stages", facet, stages, write_stages, t, r, labels, n, title);
 	if (!strcmp(csv_get(t, r, "fault"), "cold"))
 		rc |= figure(figdir, "faults", facet, faults, write_faults, t, r, labels, n, title);
-	if (facet_has_ring(t, r))
+	if (summary_facet_has_ring(t, r))
 		rc |= figure(figdir, "requests", facet, requests, write_requests, t, r, labels, n, title);
 	return rc;
 }

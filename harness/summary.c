@@ -51,6 +51,14 @@ void summary_facet_name(const struct csv *t, size_t r, char *out, size_t cap)
 		 !strcmp(csv_get(t, r, "window"), "device") ? "-device" : "", deep ? "-qd" : "", deep ? csv_get(t, r, "qd") : "");
 }
 
+bool summary_facet_has_ring(const struct csv *t, size_t facet_row)
+{
+	for (size_t r = 0; r < t->nrows; r++)
+		if (summary_same_facet(t, r, t, facet_row, NULL) && !strcmp(csv_get(t, r, "transport"), "ring"))
+			return true;
+	return false;
+}
+
 long summary_find(const struct csv *t, size_t facet_row, const char *label, const char *bytes)
 {
 	for (size_t r = 0; r < t->nrows; r++)

@@ -23,6 +23,8 @@ bool summary_same_facet(const struct csv *a, size_t ra, const struct csv *b, siz
 /* The row of b with ra's facet, label and size, or -1. */
 long summary_match(const struct csv *a, size_t ra, const struct csv *b);
 /* The row of t with facet_row's facet, this label and size, or -1. */
+/* Some row of facet_row's facet is the ring's (its table section and figure apply). */
+bool summary_facet_has_ring(const struct csv *t, size_t facet_row);
 long summary_find(const struct csv *t, size_t facet_row, const char *label, const char *bytes);
 /* A facet as a file-name part, e.g. "send-warm-4k-scattered-iov-device". */
 void summary_facet_name(const struct csv *t, size_t r, char *out, size_t cap);

@@ -313,14 +313,6 @@ static void print_requests(FILE *out, const struct csv *t, size_t facet_row, con
 	}
 }
 
-static bool facet_has_ring(const struct csv *t, size_t facet_row)
-{
-	for (size_t r = 0; r < t->nrows; r++)
-		if (!strcmp(csv_get(t, r, "transport"), "ring") && summary_same_facet(t, r, t, facet_row, NULL))
-			return true;
-	return false;
-}
-
 static void print_facet(FILE *out, const struct run_tables *run, size_t facet_row)
 {
 	const struct csv *t = run->t;
@@ -353,7 +345,7 @@ static void print_facet(FILE *out, const struct run_tables *run, size_t facet_ro
 		print_by_size(out, t, facet_row, labels, nlabels, sizes, nsizes);
 	}
 	print_stages(out, t, facet_row, labels, nlabels, sizes[nsizes - 1]);
-	if (facet_has_ring(t, facet_row))
+	if (summary_facet_has_ring(t, facet_row))
 		print_requests(out, t, facet_row, labels, nlabels, sizes, nsizes);
 	if (!strcmp(csv_get(t, facet_row, "delivery"), "iov"))
 		print_delivery_ratio(out, run, facet_row, labels, nlabels, sizes, nsizes);

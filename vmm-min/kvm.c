@@ -338,6 +338,17 @@ bool vcpu_clocks_related(const struct vcpu *v)
 	return v->has_tsc_offset && v->clock_outside == 0;
 }
 
+void vcpu_clocks_why_not(const struct vcpu *v, char *out, size_t cap)
+{
+	if (!v->has_tsc_offset)
+		snprintf(out, cap, "no KVM_VCPU_TSC_OFFSET: guest and host clocks cannot be related");
+	else
+		snprintf(out, cap,
+			 "guest and host clocks unrelated here: %llu of %llu guest stamps fell outside the KVM_RUN "
+			 "that contained them",
+			 (unsigned long long)v->clock_outside, (unsigned long long)v->clock_stamps);
+}
+
 void vm_facts_add(struct vm_facts *f, const struct vm *vm)
 {
 	const struct vcpu *v = vm->vcpus[0];

@@ -65,12 +65,10 @@ static void print_ns(const struct vcpu *v, const char *what, double ticks)
 
 static void print_not_measured(const struct vcpu *v, const char *what)
 {
-	if (!v->has_tsc_offset)
-		printf("  %-40s not measured (no KVM_VCPU_TSC_OFFSET: guest and host clocks cannot be related)\n", what);
-	else
-		printf("  %-40s not measured (guest and host clocks unrelated here: %llu of %llu guest stamps fell "
-		       "outside the KVM_RUN that contained them)\n",
-		       what, (unsigned long long)v->clock_outside, (unsigned long long)v->clock_stamps);
+	char why[160];
+
+	vcpu_clocks_why_not(v, why, sizeof(why));
+	printf("  %-40s not measured (%s)\n", what, why);
 }
 
 /* Boot phases split at the kernel's first instruction, stamped by the guest's clock

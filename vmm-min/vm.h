@@ -208,6 +208,8 @@ bool vcpu_stamp_in_run(struct vcpu *v, uint64_t guest_tsc, uint64_t *host_tsc);
 bool vcpu_stamp_within(struct vcpu *v, uint64_t guest_tsc, uint64_t lo, uint64_t hi, uint64_t *host_tsc);
 /* True while no stamp has failed that check. */
 bool vcpu_clocks_related(const struct vcpu *v);
+/* Why figures mixing the two clocks are not measured here (when not related). */
+void vcpu_clocks_why_not(const struct vcpu *v, char *out, size_t cap);
 /* Convert guest TSC ticks to nanoseconds. */
 double vcpu_tsc_to_ns(const struct vcpu *v, double ticks);
 
