@@ -2,7 +2,8 @@
  * Host half of the ring transport.  The guest's doorbells on the ring's port set it up,
  * register buffers and reset it (vCPU thread, through the engine's own-port hook); from
  * set-up on, a host I/O thread — pinned with hwloc to a PU other than the vCPU's — serves
- * the rings with no VM exit: it polls the available index, reads each request's chain
+ * the rings with no VM exit (set-up returns only once the thread is pinned and looking at
+ * the ring, so no request waits for a thread to start): it polls the available index, reads each request's chain
  * (chain.c: copied once, validated, resolved), runs the request's device in copy or iov
  * delivery, writes the status and the used element, and publishes the used index with
  * release ordering.  When the ring is empty it spins (poll), sleeps on an eventfd bound
@@ -15,6 +16,8 @@
 #include <hwloc.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,8 @@ struct ring_counters {
 struct ring_host {
 	struct engine *e;
 	struct vcpu *v;
+	hwloc_topology_t topo; /* loaded once, on the first set-up (it takes milliseconds) */
+	bool topo_loaded;
 	pthread_t thread;
 	bool running; /* the thread exists (changed on the vCPU thread only) */
 	atomic_bool stop;
@@ -273,29 +278,35 @@ static void no_kicks_please(struct ring_host *h)
 	atomic_store_explicit(avail_event(h), (uint16_t)(h->last_avail + 0x8000), memory_order_release);
 }
 
-/* Bind the calling thread to a PU other than the one the vCPU thread last ran on. */
-static void pin_away_from(int vcpu_cpu)
+/* The last PU other than the one the calling (vCPU) thread runs on, or NULL (one PU, or
+ * no topology). */
+static hwloc_obj_t pu_away_from_caller(struct ring_host *h)
 {
-	hwloc_topology_t topo;
-	int n;
+	int n, vcpu_cpu = sched_getcpu();
 
-	if (hwloc_topology_init(&topo) || hwloc_topology_load(topo))
-		return;
-	n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
-	for (int i = n - 1; i >= 0 && n > 1; i--) {
-		hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
-
-		if ((int)pu->os_index != vcpu_cpu) {
-			hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD);
-			break;
+	if (!h->topo_loaded) {
+		if (hwloc_topology_init(&h->topo))
+			return NULL;
+		if (hwloc_topology_load(h->topo)) {
+			hwloc_topology_destroy(h->topo);
+			return NULL;
 		}
+		h->topo_loaded = true;
 	}
-	hwloc_topology_destroy(topo);
+	n = hwloc_get_nbobjs_by_type(h->topo, HWLOC_OBJ_PU);
+	for (int i = n - 1; i >= 0 && n > 1; i--) {
+		hwloc_obj_t pu = hwloc_get_obj_by_type(h->topo, HWLOC_OBJ_PU, (unsigned)i);
+
+		if ((int)pu->os_index != vcpu_cpu)
+			return pu;
+	}
+	return NULL;
 }
 
 struct thread_start {
 	struct ring_host *h;
-	int vcpu_cpu;
+	hwloc_obj_t pu; /* where to run, or NULL: anywhere */
+	sem_t ready;    /* posted once the thread is pinned, before its first look at the ring */
 };
 
 static void *io_thread(void *arg)
@@ -304,8 +315,9 @@ static void *io_thread(void *arg)
 	struct ring_host *h = start->h;
 	uint64_t spun_since = __rdtsc();
 
-	pin_away_from(start->vcpu_cpu);
-	free(start);
+	if (start->pu) /* the topology is only read here, while the vCPU thread waits on `ready` */
+		hwloc_set_cpubind(h->topo, start->pu->cpuset, HWLOC_CPUBIND_THREAD);
+	sem_post(&start->ready); /* `start` belongs to the vCPU thread from here on */
 	while (!atomic_load_explicit(&h->stop, memory_order_relaxed)) {
 		uint16_t avail = atomic_load_explicit(avail_idx(h), memory_order_acquire);
 		uint64_t t0;
@@ -365,11 +377,30 @@ static int buffers_alloc(struct ring_host *h)
 	return -1;
 }
 
+/* Start the I/O thread and wait until it is pinned and about to look at the ring: the
+ * thread's start-up (tens of microseconds to milliseconds here) belongs to set-up, not to
+ * the first request.  0, or -1 (no thread). */
+static int start_thread(struct ring_host *h)
+{
+	struct thread_start start = { .h = h, .pu = pu_away_from_caller(h) };
+	int rc = -1;
+
+	if (sem_init(&start.ready, 0, 0))
+		return -1;
+	atomic_store(&h->stop, false);
+	if (!pthread_create(&h->thread, NULL, io_thread, &start)) {
+		while (sem_wait(&start.ready) && errno == EINTR)
+			;
+		rc = 0;
+	}
+	sem_destroy(&start.ready);
+	return rc;
+}
+
 /* RING_SETUP: RDI area, RSI bytes, R8 Q, R9 modes, RCX spin budget (ns); full-width. */
 static int setup(struct ring_host *h, struct vcpu *v, const struct kvm_regs *r)
 {
 	uint64_t q = r->r8, addressing = r->r9 & 0xf, notify = (r->r9 >> 4) & 0xf;
-	struct thread_start *start;
 	int status;
 
 	if (h->running)
@@ -404,11 +435,7 @@ static int setup(struct ring_host *h, struct vcpu *v, const struct kvm_regs *r)
 	}
 	if (h->notify == RING_NOTIFY_POLL)
 		no_kicks_please(h);
-	start = malloc(sizeof(*start));
-	*start = (struct thread_start){ h, sched_getcpu() };
-	atomic_store(&h->stop, false);
-	if (pthread_create(&h->thread, NULL, io_thread, start)) {
-		free(start);
+	if (start_thread(h)) {
 		bind_kick(h, false);
 		close(h->kick_fd);
 		return PG_DB_ENOMEM;
@@ -511,6 +538,8 @@ static void ring_fini(struct engine *e)
 	for (int i = 0; i < RING_MAX_BUFFERS; i++)
 		free(h->sp.buf[i].page);
 	ring_request_free(&h->req);
+	if (h->topo_loaded)
+		hwloc_topology_destroy(h->topo);
 	free(h->in_buf);
 	free(h->out_buf);
 	free(h);
