@@ -364,13 +364,17 @@ static int bind_kick(struct ring_host *h, bool assign)
 	return ioctl(h->e->vm->fd, KVM_IOEVENTFD, &io) ? -1 : 0;
 }
 
-/* The copy-delivery buffers, both or neither.  0, or -1. */
+/* The copy-delivery buffers, both or neither, written once so that no request pays the
+ * host's page faults on them (as engine_reserve does for the doorbells).  0, or -1. */
 static int buffers_alloc(struct ring_host *h)
 {
 	h->in_buf = malloc(h->max_bytes);
 	h->out_buf = malloc(h->max_bytes);
-	if (h->in_buf && h->out_buf)
+	if (h->in_buf && h->out_buf) {
+		memset(h->in_buf, 0, h->max_bytes);
+		memset(h->out_buf, 0, h->max_bytes);
 		return 0;
+	}
 	free(h->in_buf);
 	free(h->out_buf);
 	h->in_buf = h->out_buf = NULL;
