@@ -535,6 +535,7 @@ static struct sample to_sample(const struct sweep *sw, const struct transfer_res
 	sample_add_stages(&s, &r->t, r->tsc_khz);
 	sample_add_requests(&s, &r->guest, &r->t, r->tsc_khz, c->transport_id == RING_ID);
 	sample_set_bounds(&s, c, sw->info.cal.doorbell_ns, r->memcpy_ns);
+	sample_set_gather(&s, c, r->gather_ns);
 	return s;
 }
 

@@ -122,7 +122,8 @@ static uint64_t on_frame(struct vcpu *v, uint64_t tag, void *ctx)
 	uint64_t arrived = timed ? in : v->t_exit; /* for pacing: the frame was in by this exit */
 	uint64_t period = (uint64_t)(s->period_ns * (double)v->tsc_khz / 1e6);
 	struct sample row = { .config = s->config, .rep = (int)s->frames, .bound_ns = NAN, .pct_of_bound = NAN,
-			      .memcpy_ns = NAN, .pct_of_memcpy = NAN }; /* no calibration, no pairing */
+			      .memcpy_ns = NAN, .pct_of_memcpy = NAN, /* no calibration, no pairing */
+			      .gather_ns = NAN, .pct_of_gather = NAN };
 
 	if (tag != PG_SYNC_CAMERA_FRAME || seq != s->last_seq || s->frames == MAX_FRAMES)
 		return 0;

@@ -44,7 +44,7 @@ static const char results_header[] =
 	"rep,status,total_ns,mbps,doorbells,pages_translated,faults,bytes_copied,exit_ns,translate_ns,fault_ns,copy_ns,handler_ns,"
 	"entry_ns,guest_ns,bound_ns,pct_of_bound,memcpy_ns,pct_of_memcpy,clock,requests,req_per_s,lat_p50_ns,"
 	"lat_p99_ns,kicks_per_req,reqs_per_round,io_busy_pct,io_cpu_pct,ring_queue_ns,ring_translate_ns,ring_copy_ns,"
-	"ring_device_ns,ring_complete_ns,ring_notice_ns\n";
+	"ring_device_ns,ring_complete_ns,ring_notice_ns,gather_ns,pct_of_gather\n";
 
 void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz)
 {
@@ -183,6 +183,14 @@ void sample_set_bounds(struct sample *s, const struct config *c, double doorbell
 	s->pct_of_memcpy = 100.0 * s->memcpy_ns / s->total_ns;
 	s->bound_ns = dataset_bound_ns(c, doorbell_ns, s->memcpy_ns);
 	s->pct_of_bound = 100.0 * s->bound_ns / s->total_ns;
+}
+
+void sample_set_gather(struct sample *s, const struct config *c, double gather_ns)
+{
+	bool paired = isfinite(gather_ns) && gather_ns > 0;
+
+	s->gather_ns = paired ? gather_ns * (double)(c->requests ? c->requests : 1) : NAN;
+	s->pct_of_gather = 100.0 * s->gather_ns / s->total_ns;
 }
 
 static void utc_now(char *out, size_t cap)
@@ -435,7 +443,7 @@ struct dataset *dataset_create(const char *dir, const struct config *configs, si
 enum metric {
 	M_MBPS, M_TOTAL, M_STAGE0, M_GUEST = M_STAGE0 + NR_STAGES, M_DOORBELLS, M_PAGES, M_FAULTS, M_COPIED,
 	M_BOUND, M_PCT, M_MEMCPY, M_PCT_MEMCPY, M_REQ_PER_S, M_LAT_P50, M_LAT_P99, M_KICKS, M_PER_ROUND, M_BUSY, M_CPU,
-	M_RING0, M_RING_LAST = M_RING0 + RING_STAGES - 1
+	M_RING0, M_RING_LAST = M_RING0 + RING_STAGES - 1, M_GATHER, M_PCT_GATHER
 };
 
 static double metric(const struct sample *s, int m)
@@ -475,6 +483,10 @@ static double metric(const struct sample *s, int m)
 		return s->reqs_per_round;
 	case M_BUSY:
 		return s->io_busy_pct;
+	case M_GATHER:
+		return s->gather_ns;
+	case M_PCT_GATHER:
+		return s->pct_of_gather;
 	case M_CPU:
 		return s->io_cpu_pct;
 	default:
@@ -538,7 +550,8 @@ static int write_summary(const struct dataset *ds)
 		   "bound_ns,median_pct_of_bound,median_memcpy_ns,median_pct_of_memcpy,median_req_per_s,"
 		   "median_lat_p50_ns,median_lat_p99_ns,median_kicks_per_req,median_reqs_per_round,median_io_busy_pct,"
 		   "median_io_cpu_pct,median_ring_queue_ns,median_ring_translate_ns,median_ring_copy_ns,"
-		   "median_ring_device_ns,median_ring_complete_ns,median_ring_notice_ns\n");
+		   "median_ring_device_ns,median_ring_complete_ns,median_ring_notice_ns,median_gather_ns,"
+		   "median_pct_of_gather\n");
 	for (size_t c = 0; c < ds->nconfigs; c++) {
 		size_t n = 0;
 		char fields[256];
@@ -562,6 +575,8 @@ static int write_summary(const struct dataset *ds)
 		put_median(f, v, ok, n, M_REQ_PER_S, 0);
 		for (int m = M_LAT_P50; m <= M_RING_LAST; m++)
 			put_median(f, v, ok, n, m, m == M_KICKS || m == M_PER_ROUND ? 3 : m == M_BUSY || m == M_CPU ? 1 : 0);
+		put_median(f, v, ok, n, M_GATHER, 0);
+		put_median(f, v, ok, n, M_PCT_GATHER, 2);
 		fputc('\n', f);
 	}
 	free(v);
@@ -571,7 +586,7 @@ static int write_summary(const struct dataset *ds)
 
 int dataset_add(struct dataset *ds, const struct sample *s)
 {
-	char row[1280], fields[256], cells[NR_STAGES + 5][32], ring[RING_STAGES + 8][32];
+	char row[1280], fields[256], cells[NR_STAGES + 5][32], ring[RING_STAGES + 8][32], gather[2][32];
 	int n;
 
 	config_fields(fields, sizeof(fields), s->config, &ds->configs[s->config]);
@@ -597,9 +612,11 @@ int dataset_add(struct dataset *ds, const struct sample *s)
 	for (int st = 0; st < RING_STAGES; st++)
 		ns_cell(ring[7 + st], s->ring_ns[st]);
 	n--; /* the ring's columns follow the clock verdict */
-	n += snprintf(row + n, sizeof(row) - (size_t)n, ",%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
+	ns_cell(gather[0], s->gather_ns);
+	num_cell(gather[1], s->pct_of_gather, 2);
+	n += snprintf(row + n, sizeof(row) - (size_t)n, ",%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
 		      (unsigned long long)s->requests, ring[0], ring[1], ring[2], ring[3], ring[4], ring[5], ring[6],
-		      ring[7], ring[8], ring[9], ring[10], ring[11], ring[12]);
+		      ring[7], ring[8], ring[9], ring[10], ring[11], ring[12], gather[0], gather[1]);
 	if (write(ds->results_fd, row, (size_t)n) != n)
 		return -1;
 	ds->samples = realloc(ds->samples, (ds->nsamples + 1) * sizeof(*ds->samples));

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include "../vmm-min/vm.h"
 
-#define DATASET_SCHEMA_VERSION 4
+#define DATASET_SCHEMA_VERSION 5
 #define NR_STAGES 6
 
 extern const char *const stage_names[NR_STAGES]; /* exit translate fault copy handler entry */
@@ -67,6 +67,9 @@ struct sample {
 	uint64_t requests;
 	double req_per_s, lat_p50_ns, lat_p99_ns, kicks_per_req, reqs_per_round, io_busy_pct, io_cpu_pct;
 	double ring_ns[RING_STAGES];
+	/* the paired gather of the transfer's own guest pages (see hostcopy.h), for every
+	 * request of the repetition, and the gather's share of the window; NAN: not paired */
+	double gather_ns, pct_of_gather;
 };
 
 struct calibration {
@@ -125,6 +128,8 @@ double dataset_bound_ns(const struct config *c, double doorbell_ns, double memcp
 /* A sample's bound and percentages from its paired memcpy (NAN: not paired, then the
  * bound is not measured either). */
 void sample_set_bounds(struct sample *s, const struct config *c, double doorbell_ns, double memcpy_ns);
+/* gather_ns / pct_of_gather from one request's paired gather (NAN: not paired). */
+void sample_set_gather(struct sample *s, const struct config *c, double gather_ns);
 const char *page_size_name(unsigned page_shift);
 /* rel resolved against the folder of the running pagegate binary (build/ or build-san/),
  * e.g. "guest-bench.elf", "devices/camera.so", "../plots/common.gp". */

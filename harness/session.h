@@ -18,6 +18,7 @@ struct transfer_result {
 	uint64_t host_checksum; /* the sink's checksum (SEND) */
 	uint64_t tsc_khz;       /* to turn the ticks above into time */
 	double memcpy_ns;       /* the paired host memcpy of cmd.bytes; NAN when not paired */
+	double gather_ns;       /* the paired gather of the guest pages the guest named; NAN: none */
 	bool done;
 };
 
@@ -25,7 +26,9 @@ struct session_options {
 	bool timing;           /* stage timing on (default) or off */
 	uint64_t max_op_bytes; /* 0: the engine's default */
 	/* if set, each transfer is paired with a host memcpy of its size, timed in the SYNC
-	 * that ends its timed part (on the vCPU thread, before the guest goes on) */
+	 * that ends its timed part (on the vCPU thread, before the guest goes on), and with a
+	 * gather of the guest pages that SYNC names (R8 address, R9 bytes: one request's data;
+	 * nothing is paired if the range is empty, larger than the buffers or unreachable) */
 	const struct hostcopy *pair;
 	/* called as each result arrives (index into cmds), e.g. to write it out at once */
 	void (*on_result)(const struct transfer_result *r, size_t index, void *ctx);

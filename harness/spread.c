@@ -27,8 +27,9 @@ struct worst {
 	char where[200];
 };
 
-enum { W_MBPS, W_MEMCPY, W_START_MEMCPY, W_RATIO, NR_WORST };
-static const char *const metric_names[NR_WORST] = { "mbps", "pct_of_memcpy", "pct_of_start_memcpy", "ratio" };
+enum { W_MBPS, W_MEMCPY, W_START_MEMCPY, W_GATHER, W_RATIO, NR_WORST };
+static const char *const metric_names[NR_WORST] = { "mbps", "pct_of_memcpy", "pct_of_start_memcpy", "pct_of_gather",
+						    "ratio" };
 
 /* max/min - 1 of v[0..n), in percent; NAN if a value is not positive and finite. */
 static double spread_pct(const double *v, int n, double *lo, double *hi)
@@ -85,13 +86,16 @@ static bool match_all(const struct runs *runs, size_t r, size_t *rows)
 }
 
 /* A configuration's value in run k for metric m: its median MB/s, % of the paired
- * memcpy, or % of the run-start memcpy (the unpaired baseline every schema has). */
+ * memcpy, % of the run-start memcpy (the unpaired baseline every schema has), or % of
+ * the paired gather of its own guest pages (schema 5; NAN before). */
 static double config_value(const struct runs *runs, int k, size_t row, int m)
 {
 	double mbps = csv_num(runs->t[k], row, "median_mbps");
 
 	if (m == W_MEMCPY)
 		return csv_num(runs->t[k], row, "median_pct_of_memcpy");
+	if (m == W_GATHER)
+		return csv_num(runs->t[k], row, "median_pct_of_gather");
 	return m == W_START_MEMCPY ? 100 * mbps / runs->start_memcpy_mbps[k] : mbps;
 }
 
@@ -105,7 +109,7 @@ static void report_config(FILE *out, FILE *csv, const struct runs *runs, size_t 
 	if (!match_all(runs, r, rows))
 		return;
 	summary_facet_name(t0, r, facet, sizeof(facet));
-	for (int m = W_MBPS; m <= W_START_MEMCPY; m++) {
+	for (int m = W_MBPS; m <= W_GATHER; m++) {
 		for (int k = 0; k < runs->n; k++)
 			v[k] = config_value(runs, k, rows[k], m);
 		report(out, csv, m, facet, csv_get(t0, r, "label"), csv_get(t0, r, "bytes"), v, runs->n, w);
@@ -137,7 +141,8 @@ static void report_ratios(FILE *out, FILE *csv, const struct runs *runs, size_t 
 
 static void print_worst(FILE *out, const struct worst *w)
 {
-	static const char *const what[NR_WORST] = { "MB/s", "% of memcpy", "% of start memcpy", "ratio columns" };
+	static const char *const what[NR_WORST] = { "MB/s", "% of memcpy", "% of start memcpy", "% of gather",
+						    "ratio columns" };
 
 	fprintf(out, "largest run-to-run spread at 1-4 MiB:\n");
 	for (int m = 0; m < NR_WORST; m++)

@@ -214,8 +214,9 @@ static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const
 	size_name(bytes, name, sizeof(name));
 	fprintf(out, "\nwhere the time goes at %s, median us per transfer (guest = total minus host stages; n/m = not "
 		     "measured: guest and host clocks unrelated)\n", name);
-	fprintf(out, "%-16s %9s %9s %9s %9s %9s %9s %9s %9s %9s %7s %7s %7s %8s\n", "", "total", "exit", "translate",
-		"fault", "copy", "handler", "entry", "guest", "doorbells", "pages", "faults", "%bound", "%memcpy");
+	fprintf(out, "%-16s %9s %9s %9s %9s %9s %9s %9s %9s %9s %7s %7s %7s %8s %8s\n", "", "total", "exit", "translate",
+		"fault", "copy", "handler", "entry", "guest", "doorbells", "pages", "faults", "%bound", "%memcpy",
+		"%gather");
 	for (size_t l = 0; l < nlabels; l++) {
 		long r = summary_find(t, facet_row, labels[l], bytes);
 
@@ -231,6 +232,7 @@ static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const
 			csv_num(t, (size_t)r, "median_pages_translated"), csv_num(t, (size_t)r, "median_faults"));
 		print_pct(out, csv_num(t, (size_t)r, "median_pct_of_bound"), 7);
 		print_pct(out, csv_num(t, (size_t)r, "median_pct_of_memcpy"), 8);
+		print_pct(out, csv_num(t, (size_t)r, "median_pct_of_gather"), 8);
 		fprintf(out, "\n");
 	}
 }

@@ -150,10 +150,10 @@ static const char *const results_columns[] = {
 	"pages_translated", "faults", "bytes_copied", "exit_ns", "translate_ns", "fault_ns", "copy_ns", "handler_ns", "entry_ns", "guest_ns", "bound_ns",
 	"pct_of_bound", "memcpy_ns", "pct_of_memcpy", "clock", "requests", "req_per_s", "lat_p50_ns", "lat_p99_ns",
 	"kicks_per_req", "reqs_per_round", "io_busy_pct", "io_cpu_pct", "ring_queue_ns", "ring_translate_ns",
-	"ring_copy_ns", "ring_device_ns", "ring_complete_ns", "ring_notice_ns",
+	"ring_copy_ns", "ring_device_ns", "ring_complete_ns", "ring_notice_ns", "gather_ns", "pct_of_gather",
 };
 static const char *const numeric_columns[] = { "total_ns", "mbps", "bound_ns", "pct_of_bound", "copy_ns", "bytes_copied",
-					       "memcpy_ns", "pct_of_memcpy" };
+					       "memcpy_ns", "pct_of_memcpy", "gather_ns", "pct_of_gather" };
 static const char *const meta_keys[] = {
 	"schema_version", "status", "pagegate_version", "git_sha", "git_dirty", "command_line", "started_utc",
 	"host_name", "kernel", "cpu_model", "tsc_khz", "kvm_backend", "kvm_nested", "host_hypervisor", "cpu_emulated",
@@ -199,11 +199,18 @@ static void check_clock_cells(const struct csv *res, size_t r)
 	}
 }
 
-/* The row's paired memcpy was measured, and its percentages are of that pair: % of memcpy
- * is memcpy over total time, and the bound holds the memcpy (plus the doorbells). */
+/* The row's paired memcpy and gather were measured, and its percentages are of that pair:
+ * % of memcpy (of gather) is memcpy (gather) over total time, and the bound holds the
+ * memcpy (plus the doorbells).  The gather reads the transfer's guest pages, mapped by
+ * then even for a cold buffer (the transfer faulted them in). */
 static void check_pair(const struct csv *res, size_t r)
 {
 	double memcpy_ns = csv_num(res, r, "memcpy_ns"), total = csv_num(res, r, "total_ns");
+	double gather_ns = csv_num(res, r, "gather_ns");
+
+	if (!(gather_ns > 0))
+		fail_msg("row %zu: gather_ns = '%s'", r, csv_get(res, r, "gather_ns"));
+	assert_true(fabs(csv_num(res, r, "pct_of_gather") - 100 * gather_ns / total) < 0.01 + 1e-3 * 100 * gather_ns / total);
 
 	if (!(memcpy_ns > 0))
 		fail_msg("row %zu: memcpy_ns = '%s'", r, csv_get(res, r, "memcpy_ns"));
@@ -272,7 +279,7 @@ static void test_dataset_schema(void **state)
 			fail_msg("meta.json lacks %s", key);
 	}
 	assert_non_null(strstr(meta, "\"status\": \"complete\""));
-	assert_non_null(strstr(meta, "\"schema_version\": 4,"));
+	assert_non_null(strstr(meta, "\"schema_version\": 5,"));
 	assert_non_null(strstr(meta, "\"order\": \"interleaved\","));
 	kvm_platform_probe(&platform);
 	assert_non_null(strstr(meta, platform.emulated ? "\"timings_meaningful\": false" : "\"timings_meaningful\": true"));

@@ -197,6 +197,35 @@ static void test_gmem_reads(void **state)
 	assert_string_equal(buf, "xxxx...");
 }
 
+/* Host segments of a guest-virtual range: adjacent frames merge, scattered ones do not,
+ * an unaligned start and end are cut right, a 2 MiB page is one piece; and every way the
+ * range can be bad (a hole, a frame in the boot area, too few slots, past 2^64) is -1. */
+static void test_gva_segments(void **state)
+{
+	struct image *img = *state;
+	uint64_t va = 0x7000000000;
+	struct iovec seg[4];
+
+	assert_int_equal(pt_map(&img->ctx, img->root, va, 0x2000000, PAGE_SHIFT_4K, 0), 0);
+	assert_int_equal(pt_map(&img->ctx, img->root, va + 0x1000, 0x2001000, PAGE_SHIFT_4K, 0), 0);
+	assert_int_equal(pt_map(&img->ctx, img->root, va + 0x2000, 0x1000000, PAGE_SHIFT_4K, 0), 0);
+	assert_int_equal(gmem_gva_segments(&img->mem, img->root, va + 0x10, 0x2000 + 0x20, seg, 4), 2);
+	assert_ptr_equal(seg[0].iov_base, img->mem.hva + 0x2000010);
+	assert_int_equal(seg[0].iov_len, 0x2000 - 0x10); /* two adjacent frames, one piece */
+	assert_ptr_equal(seg[1].iov_base, img->mem.hva + 0x1000000);
+	assert_int_equal(seg[1].iov_len, 0x30);
+	assert_int_equal(gmem_gva_segments(&img->mem, img->root, va, 0, seg, 4), 0);
+	assert_int_equal(gmem_gva_segments(&img->mem, img->root, va, 0x3000, seg, 1), -1); /* needs 2 */
+	assert_int_equal(gmem_gva_segments(&img->mem, img->root, va, 0x3001, seg, 4), -1); /* a hole */
+	assert_int_equal(gmem_gva_segments(&img->mem, img->root, ~0ull - 0xfff, 0x2000, seg, 4), -1);
+	img->mem.boot_end = 0x1001000; /* the third frame now lies in the boot area */
+	assert_int_equal(gmem_gva_segments(&img->mem, img->root, va, 0x3000, seg, 4), -1);
+	img->mem.boot_end = 0;
+	assert_int_equal(pt_map(&img->ctx, img->root, va + (2ull << 20), 0x2200000, PAGE_SHIFT_2M, 0), 0);
+	assert_int_equal(gmem_gva_segments(&img->mem, img->root, va + (2ull << 20), 2ull << 20, seg, 1), 1);
+	assert_int_equal(seg[0].iov_len, 2ull << 20);
+}
+
 /* The leaf-table copy and the cached walk give what the plain walk gives, on random
  * 4 KiB mappings, 2 MiB and 1 GiB leaves and holes; and fail where it fails. */
 static void test_leafcopy_and_cache_agree_with_walk(void **state)
@@ -316,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_self_referencing_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noncanonical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gmem_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gva_segments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leafcopy_and_cache_agree_with_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leafcopy_rights_and_bad_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cached_large_page_past_ram, setup, teardown),

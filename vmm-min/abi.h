@@ -82,7 +82,8 @@ enum pg_sync_tag {
 	PG_SYNC_NEXT = 6,      /* RSI = GVA of a struct pg_cmd for the host to fill; RAX 1 = filled, 0 = stop */
 	PG_SYNC_RESULT = 7,    /* RSI = GVA of the struct pg_result of the last command */
 	PG_SYNC_WINDOW_BEGIN = 8, /* the timed part of a transfer starts: host stage times restart */
-	PG_SYNC_WINDOW_END = 9,   /* ... and ends; RSI = guest TSC when the last doorbell returned */
+	PG_SYNC_WINDOW_END = 9,   /* ... and ends; RSI = guest TSC when the last doorbell returned,
+				   * R8, R9 = one request's data (address, bytes) for the paired gather */
 	PG_SYNC_MICRO_READY = 10, /* micro mode is up: the host runs its benchmarks from here */
 	PG_SYNC_MICRO_REQ = 11,   /* RSI = GVA of a struct pg_micro_req; RAX = what to do (0: ask again) */
 	PG_SYNC_MICRO_SPIN = 12,  /* a null round trip; RAX 1 = spin on, 0 = stop */

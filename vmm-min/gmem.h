@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct guest_mem {
 	uint8_t *hva;
@@ -48,5 +49,13 @@ int gmem_write_gva(const struct guest_mem *m, uint64_t cr3, uint64_t gva, const 
 /* Copy a NUL-terminated guest string of at most cap - 1 bytes; a longer one is cut and
  * ends in "...".  Returns 0, or -1 (dst = "<unreadable>") if its first byte is unreachable. */
 int gmem_read_str(const struct guest_mem *m, uint64_t cr3, uint64_t gva, char *dst, size_t cap);
+
+/* Host segments of guest-virtual [gva, gva + len), read access: the pages must be mapped,
+ * in RAM and outside the boot area (the same checks as gmem_read_gva); pieces adjacent on
+ * the host are merged.  Returns how many of out[0..cap) it filled (0 for len 0), or -1:
+ * a page unreachable, the range past 2^64, or more than cap segments.  The pointers stay
+ * valid as long as guest RAM does; what they name is only what the tables said then. */
+int gmem_gva_segments(const struct guest_mem *m, uint64_t cr3, uint64_t gva, uint64_t len, struct iovec *out,
+		      size_t cap);
 
 #endif

@@ -61,11 +61,13 @@ static uint64_t window_begin(void)
 	return rdtsc();
 }
 
-static uint64_t window_end(void)
+/* End the timed part; `data` and `bytes` name one request's data (the bytes the transfer
+ * moved), which the host pairs with a gather of the same pages. */
+static uint64_t window_end(const void *data, uint64_t bytes)
 {
 	uint64_t t1 = rdtsc();
 
-	pg_ctl(PG_CTL_SYNC, PG_SYNC_WINDOW_END, t1, 0, 0);
+	pg_ctl(PG_CTL_SYNC, PG_SYNC_WINDOW_END, t1, (uint64_t)data, bytes);
 	return t1;
 }
 
@@ -89,7 +91,7 @@ static void run_send(const struct pg_transport *t, uint8_t *in)
 	status = pg_send(t, op_or(PG_OP_SINK), in, cmd.bytes);
 	if (status == PG_DB_OK && cmd.through_device)
 		status = pg_execute(t, op_or(PG_OP_SINK), &len);
-	t1 = window_end();
+	t1 = window_end(in, cmd.bytes);
 	finish(status, t0, t1, faults0);
 	if (status == PG_DB_OK && !cmd.through_device)
 		status = pg_execute(t, op_or(PG_OP_SINK), &len);
@@ -120,7 +122,7 @@ static void run_recv(const struct pg_transport *t, uint8_t *out)
 		status = pg_execute(t, op_or(PG_OP_PATTERN), &produced);
 	if (status == PG_DB_OK)
 		status = pg_receive(t, op_or(PG_OP_PATTERN), out, cmd.bytes, &len);
-	t1 = window_end();
+	t1 = window_end(out, cmd.bytes);
 	finish(status, t0, t1, faults0);
 	if (status == PG_DB_OK) {
 		uint64_t good = pg_pattern_check(out, 0, cmd.bytes, cmd.data_seed);
@@ -144,7 +146,7 @@ static void run_call(const struct pg_transport *t, uint8_t *in, uint8_t *out)
 	faults0 = pg_fault_count();
 	t0 = window_begin();
 	status = pg_call(t, op_or(PG_OP_ECHO), in, cmd.bytes, out, cmd.bytes, &len);
-	t1 = window_end();
+	t1 = window_end(in, cmd.bytes);
 	finish(status, t0, t1, faults0);
 	if (status == PG_DB_OK) {
 		res.bad_offset = len == cmd.bytes ? first_difference(in, out, cmd.bytes) : 0;
@@ -174,7 +176,7 @@ static void run_oneshot(const struct pg_transport *t, uint8_t *in, uint8_t *out)
 	t0 = window_begin();
 	status = t->call(op_or(cmd.kind == PG_CMD_SEND ? PG_OP_SINK : cmd.kind == PG_CMD_RECV ? PG_OP_PATTERN : PG_OP_ECHO),
 			 in, cmd.kind == PG_CMD_RECV ? 16 : cmd.bytes, out, want, &len);
-	t1 = window_end();
+	t1 = window_end(cmd.kind == PG_CMD_RECV ? out : in, cmd.bytes);
 	finish(status, t0, t1, faults0);
 	res.requests = 1;
 	if (cmd.kind == PG_CMD_SEND) {
@@ -241,7 +243,7 @@ static void run_stream(const struct pg_transport *t, uint8_t *in, uint8_t *out)
 		}
 		t->flush();
 	}
-	t1 = window_end();
+	t1 = window_end(in, cmd.bytes);
 	finish(status, t0, t1, faults0);
 	res.requests = done;
 	res.lat_p50 = percentile(latency, done, 50);
