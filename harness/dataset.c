@@ -145,6 +145,16 @@ int pagegate_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+void pagegate_size_name(double bytes, char *out, size_t cap)
+{
+	if (bytes >= 1 << 20)
+		snprintf(out, cap, "%.6g MiB", bytes / (1 << 20));
+	else if (bytes >= 1 << 10)
+		snprintf(out, cap, "%.6g KiB", bytes / (1 << 10));
+	else
+		snprintf(out, cap, "%.0f B", bytes);
+}
+
 void dataset_default_dir(char *out, size_t cap, const char *suffix)
 {
 	char stamp[32];

@@ -139,6 +139,8 @@ void dataset_default_dir(char *out, size_t cap, const char *suffix);
 /* A number with an optional K, M or G (binary) suffix, as every command takes sizes;
  * 0, or -1 if s is not one. */
 int pagegate_parse_size(const char *s, uint64_t *out);
+/* A size as the tables print it: "64 B", "64 KiB", "1.5 MiB". */
+void pagegate_size_name(double bytes, char *out, size_t cap);
 /* mkdir -p; 0 or -1. */
 int dataset_mkdirs(const char *dir);
 /* The git revision pagegate was built from: short sha, "-dirty" if the tree had changes. */

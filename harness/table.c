@@ -56,14 +56,7 @@ static size_t distinct(const struct csv *t, size_t facet_row, const char *col, c
 
 static void size_name(const char *bytes, char *out, size_t cap)
 {
-	double b = strtod(bytes, NULL);
-
-	if (b >= 1 << 20)
-		snprintf(out, cap, "%.6g MiB", b / (1 << 20));
-	else if (b >= 1 << 10)
-		snprintf(out, cap, "%.6g KiB", b / (1 << 10));
-	else
-		snprintf(out, cap, "%.0f B", b);
+	pagegate_size_name(strtod(bytes, NULL), out, cap);
 }
 
 static void print_thesis(FILE *out, const char **sizes, size_t nsizes)

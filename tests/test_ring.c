@@ -2,11 +2,12 @@
  * The ring transport's chain reader (transports/ring/chain.c) on a memory image with page
  * tables built by the guest kernel's own paging.c, no KVM: a well-formed request resolves
  * to exactly the guest's bytes (scattered frames, an unaligned buffer crossing pages and
- * 2 MiB regions, both addressing modes), and every malformed one gets its status —
- * descriptor index >= Q, a loop, a chain longer than Q, header or status of the wrong
- * size or direction, readable after writable, unknown flags, an op no device serves, an
- * absent page, a page in the boot area, a supervisor page, a read-only page written, a
- * range past 2^64, a registered index or range outside its buffer, more than max_bytes.
+ * 2 MiB regions, both addressing modes) and counts the pages it walked, and every
+ * malformed one gets its status — descriptor index >= Q, a loop, a chain longer than Q,
+ * header or status of the wrong size or direction, readable after writable, unknown
+ * flags, an op no device serves, an absent page, a page in the boot area, a supervisor
+ * page, a read-only page written, a range past 2^64, a registered index or range outside
+ * its buffer, more than max_bytes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -157,6 +158,8 @@ static void test_wellformed_request_resolves_to_the_guest_bytes(void **state)
 	expect_bytes(img, &img->req.out, out, 50000);
 	expect_bytes(img, &img->req.status, HDR_VA + 64, sizeof(struct ring_status));
 	assert_true(img->req.in.n > 5); /* scattered frames: several segments */
+	/* pages walked: 11 of the input, 13 of the output, the header's and the status's */
+	assert_int_equal(img->req.pages_translated, 11 + 13 + 1 + 1);
 }
 
 static void test_registered_buffers(void **state)
@@ -175,6 +178,7 @@ static void test_registered_buffers(void **state)
 	assert_int_equal(request(img, PG_OP_ECHO, RING_BUF_ADDR(0, 100), 30000, RING_BUF_ADDR(1, 7), 20000), PG_DB_OK);
 	expect_bytes(img, &img->req.in, IN_VA + 5 + 100, 30000);
 	expect_bytes(img, &img->req.out, OUT_VA + 7, 20000);
+	assert_int_equal(img->req.pages_translated, 0); /* translated when registered */
 	/* past the buffer's end, an index never registered, a write into a read-only buffer */
 	assert_int_equal(request(img, PG_OP_ECHO, RING_BUF_ADDR(0, 59999), 2, RING_BUF_ADDR(1, 0), 8), PG_DB_EINVAL);
 	assert_int_equal(request(img, PG_OP_ECHO, RING_BUF_ADDR(0, ~0ull >> 16), 2, RING_BUF_ADDR(1, 0), 8),

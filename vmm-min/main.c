@@ -67,7 +67,7 @@ static int dataset_command(int argc, char **argv)
 	if (!strcmp(argv[0], "table"))
 		return table_print(argv[1], stdout) ? 2 : 0;
 	if (!strcmp(argv[0], "model"))
-		return model_main(argv[1]);
+		return model_report(argv[1], stdout);
 	return plot_main(argv[1]);
 }
 

@@ -80,8 +80,10 @@ static int walk_status_to_db(enum pt_walk_status st)
 }
 
 /* [gva, gva + len) through the guest's tables, a 2 MiB region at a time (one upper walk
- * and one copy of its leaf table: pt_translate_leafcopy). */
-static int resolve_gva(const struct ring_space *sp, uint64_t gva, uint64_t len, bool write, struct ring_segs *s)
+ * and one copy of its leaf table: pt_translate_leafcopy); the pages translated are added
+ * to *translated. */
+static int resolve_gva(const struct ring_space *sp, uint64_t gva, uint64_t len, bool write, struct ring_segs *s,
+		       uint64_t *translated)
 {
 	uint64_t gpas[512];
 
@@ -93,6 +95,7 @@ static int resolve_gva(const struct ring_space *sp, uint64_t gva, uint64_t len, 
 		enum pt_walk_status st;
 
 		got = pt_translate_leafcopy(sp->mem, sp->cr3, va - in_page, pages, write, gpas, &st);
+		*translated += got;
 		if (got < pages)
 			return walk_status_to_db(st);
 		for (uint64_t part = 0; part < piece;) {
@@ -137,7 +140,8 @@ static int resolve_registered(const struct ring_space *sp, uint64_t addr, uint64
 	return PG_DB_OK;
 }
 
-static int resolve(const struct ring_space *sp, const struct ring_desc *d, struct ring_segs *s)
+/* Descriptor d's buffer into s; pages the walker translated are added to *translated. */
+static int resolve(const struct ring_space *sp, const struct ring_desc *d, struct ring_segs *s, uint64_t *translated)
 {
 	bool write = d->flags & RING_DESC_F_WRITE;
 
@@ -145,7 +149,7 @@ static int resolve(const struct ring_space *sp, const struct ring_desc *d, struc
 		return PG_DB_OK;
 	if (sp->addressing == RING_ADDR_REGISTERED)
 		return resolve_registered(sp, d->addr, d->len, write, s);
-	return resolve_gva(sp, d->addr, d->len, write, s);
+	return resolve_gva(sp, d->addr, d->len, write, s, translated);
 }
 
 /* Descriptor i of the table, read once. */
@@ -236,7 +240,7 @@ static int read_header(const struct ring_space *sp, const struct ring_desc *d, s
 	struct iovec v[2];
 	struct ring_segs s = { v, 0, 2, 0 };
 	uint8_t *to = (uint8_t *)&r->hdr;
-	int status = resolve(sp, d, &s);
+	int status = resolve(sp, d, &s, &r->pages_translated);
 
 	if (status != PG_DB_OK)
 		return status;
@@ -257,10 +261,11 @@ int ring_read_chain(const struct ring_space *sp, const struct ring_mem *rm, uint
 	r->head = (uint16_t)(head < rm->q ? head : 0);
 	r->in.n = r->out.n = r->status.n = 0;
 	r->in.bytes = r->out.bytes = r->status.bytes = 0;
+	r->pages_translated = 0;
 	memset(&r->hdr, 0, sizeof(r->hdr));
 	if (!n || !status_desc_ok(&chain[n - 1]))
 		return PG_DB_EINVAL;
-	if ((status = resolve(sp, &chain[n - 1], &r->status)) != PG_DB_OK) {
+	if ((status = resolve(sp, &chain[n - 1], &r->status, &r->pages_translated)) != PG_DB_OK) {
 		r->status.n = 0;
 		return status;
 	}
@@ -277,7 +282,7 @@ int ring_read_chain(const struct ring_space *sp, const struct ring_mem *rm, uint
 	for (uint32_t i = 1; i < n - 1; i++) {
 		struct ring_segs *s = chain[i].flags & RING_DESC_F_WRITE ? &r->out : &r->in;
 
-		if ((status = resolve(sp, &chain[i], s)) != PG_DB_OK)
+		if ((status = resolve(sp, &chain[i], s, &r->pages_translated)) != PG_DB_OK)
 			return status;
 	}
 	return PG_DB_OK;

@@ -63,6 +63,9 @@ struct ring_request {
 	struct ring_segs out;    /* device-writable output (before the status) */
 	struct ring_segs status; /* where struct ring_status goes (one or two pieces) */
 	uint64_t translate_ticks;
+	/* guest pages the walker translated for this chain, header and status included (gva
+	 * addressing; registered buffers were translated once, when registered: 0) */
+	uint64_t pages_translated;
 };
 
 /* Allocate segment lists for requests of up to max_bytes of input and of output, over
@@ -78,7 +81,8 @@ void ring_request_free(struct ring_request *r);
  * header or status size or direction), EFAULT (an address outside RAM, in the boot area,
  * absent, or without the rights), ENOMEM (more than max_bytes in a direction), ENOOP (no
  * device serves the op).  r->status.n > 0 exactly when the status descriptor itself
- * could be resolved, so an error can still be written back. */
+ * could be resolved, so an error can still be written back; r->pages_translated counts
+ * the pages the walker resolved, those of a refused chain too. */
 int ring_read_chain(const struct ring_space *sp, const struct ring_mem *rm, uint64_t head, uint64_t max_bytes,
 		    struct ring_request *r);
 

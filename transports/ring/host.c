@@ -41,6 +41,7 @@
 
 struct ring_counters {
 	_Atomic uint64_t requests, kicks, rounds, busy, sleep, errors;
+	_Atomic uint64_t pages; /* translated by the chain reader (chain.h) */
 };
 
 struct ring_host {
@@ -222,6 +223,7 @@ static void serve_one(struct ring_host *h, uint16_t head)
 	st.done_tsc = __rdtsc() + (uint64_t)h->v->tsc_offset;
 	if (h->req.status.n)
 		ring_segs_write(&h->req.status, 0, &st, sizeof(st));
+	atomic_fetch_add_explicit(&h->n.pages, h->req.pages_translated, memory_order_relaxed);
 	atomic_fetch_add_explicit(&h->n.requests, 1, memory_order_relaxed); /* counted before the guest sees it */
 	put_used(h, head, (uint32_t)written + (h->req.status.n ? (uint32_t)sizeof(st) : 0));
 }
@@ -530,6 +532,7 @@ static void ring_counters(struct engine *e, struct stage_times *t)
 	t->rounds += atomic_load_explicit(&h->n.rounds, memory_order_relaxed);
 	t->io_busy += atomic_load_explicit(&h->n.busy, memory_order_relaxed);
 	t->io_sleep += atomic_load_explicit(&h->n.sleep, memory_order_relaxed);
+	t->pages += atomic_load_explicit(&h->n.pages, memory_order_relaxed);
 }
 
 static void ring_fini(struct engine *e)
