@@ -272,7 +272,7 @@ static void test_dataset_schema(void **state)
 			fail_msg("meta.json lacks %s", key);
 	}
 	assert_non_null(strstr(meta, "\"status\": \"complete\""));
-	assert_non_null(strstr(meta, "\"schema_version\": 4,"));
+	assert_non_null(strstr(meta, "\"schema_version\": 5,"));
 	assert_non_null(strstr(meta, "\"order\": \"interleaved\","));
 	kvm_platform_probe(&platform);
 	assert_non_null(strstr(meta, platform.emulated ? "\"timings_meaningful\": false" : "\"timings_meaningful\": true"));
