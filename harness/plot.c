@@ -19,6 +19,7 @@
  * and gnuplot renders each with plots/<name>.gp for the png, svg and pdf terminals.  Every
  * cell not measured is written NaN, so it never shifts gnuplot's columns.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -87,10 +88,14 @@ static void labels_of(struct facet *fc)
 	}
 }
 
+/* Append a gnuplot assignment to the figure's (plot_facet_init set fc->extra up). */
 static void __attribute__((format(printf, 2, 3))) add_var(const struct facet *fc, const char *fmt, ...)
 {
-	size_t used = strlen(fc->extra);
+	size_t used;
 	va_list ap;
+
+	assert(fc->extra);
+	used = strlen(fc->extra);
 
 	va_start(ap, fmt);
 	vsnprintf(fc->extra + used, fc->extra_cap - used, fmt, ap);
@@ -331,6 +336,7 @@ static int write_latency_cdf(FILE *f, const struct facet *fc)
 	int nhist = 0, blocks = 0;
 	char size[32];
 
+	assert(!fc->skip); /* one facet: summary_find below looks rows up in it */
 	if (!bytes)
 		return 0;
 	fprintf(f, "# latency_ns cumulative_share\n");
@@ -406,6 +412,7 @@ static int write_ring_stages(FILE *f, const struct facet *fc)
 	int bars = 0, nsizes = 0;
 	char name[32];
 
+	assert(!fc->skip); /* one facet: write_ring_block looks rows up in it */
 	for (int s = 0; sizes[0] && s < (strcmp(sizes[0], sizes[1]) ? 2 : 1); s++) {
 		int here = write_ring_block(f, fc, sizes[s]);
 
