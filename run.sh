@@ -2,7 +2,8 @@
 # pagegate's main job in one command: install missing Debian packages (as root), build,
 # check /dev/kvm, boot the guest for its self-checks and this machine's calibration,
 # sweep the three transports (Table 7.1's 1-4 MiB plus a size range, warm and cold
-# buffers) into a dataset, compare copy and iov delivery in a second one, print the
+# buffers) into a dataset, compare copy and iov delivery in a second one, set the ring
+# beside basic's doorbells in a third (queue depths, addressing, notification), print the
 # Table 7.1 view and draw the figures.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,8 +21,16 @@ usage: ./run.sh [--full]
                directions, warm and cold, 4 KiB and 2 MiB pages, contiguous and scattered
                frames, both translation methods for basic and extended, 11 repetitions
 Then copy vs iov delivery, both directions, timed through the device (quick: 1 and
-4 MiB; full: 64 KiB..16 MiB).  The datasets go to datasets/runs/<UTC time>-<git sha>/
-and the same name with -delivery, figures to their figures/.
+4 MiB; full: 64 KiB..16 MiB).  Then the ring beside basic: gva and registered
+addressing, polled and kicked (full: adaptive too), streams of sends
+  (no option)  64 B, 4 KiB, 64 KiB and 1 MiB at queue depths 1, 16 and 64; 128 requests
+               per repetition, 3 repetitions
+  --full       64 B..16 MiB at depths 1 and 32, 500 requests, 7 repetitions; and a
+               queue-depth sweep, 64 B and 4 KiB at depths 1..256, 5000 requests
+(a depth x size must fit 512 MiB, half the guest's buffer region).  The datasets go to
+datasets/runs/<UTC time>-<git sha>/ and the same name with -delivery and -ring (full:
+and -ring-qd), figures to their figures/: the ring's requests/s and latency by size,
+queue-depth sweep, latency CDF at depth 1, stacked ring stages and I/O thread cost.
 USAGE
 	exit 0
 	;;
@@ -60,6 +69,19 @@ if [ "$mode" = quick ]; then
 else
 	build/pagegate bench --out "$out-delivery" --sizes 64K..16M --direction both --delivery copy,iov --reps 11
 fi
-build/pagegate plot "$out"
-build/pagegate plot "$out-delivery"
-echo "run.sh: $mode run took $(($(date +%s) - start)) s; datasets $out and $out-delivery (figures/ in each)"
+ring=(--transport basic,ring --ring-addr gva,registered)
+if [ "$mode" = quick ]; then
+	build/pagegate bench --out "$out-ring" "${ring[@]}" --sizes 64,4K,64K,1M --qd 1,16,64 --notify poll,kick \
+		--requests 128 --reps 3
+	rings=("$out-ring")
+else
+	build/pagegate bench --out "$out-ring" "${ring[@]}" --sizes 64..16M --qd 1,32 --notify poll,kick,adaptive \
+		--requests 500 --reps 7
+	build/pagegate bench --out "$out-ring-qd" "${ring[@]}" --sizes 64,4K --qd 1..256 --notify poll,kick,adaptive \
+		--requests 5000 --reps 7
+	rings=("$out-ring" "$out-ring-qd")
+fi
+for run in "$out" "$out-delivery" "${rings[@]}"; do
+	build/pagegate plot "$run"
+done
+echo "run.sh: $mode run took $(($(date +%s) - start)) s; datasets $out, $out-delivery, ${rings[*]} (figures/ in each)"

@@ -533,7 +533,8 @@ static struct sample to_sample(const struct sweep *sw, const struct transfer_res
 	s.total_ns = (double)r->guest.guest_ticks * 1e6 / (double)r->tsc_khz;
 	s.mbps = (double)c->bytes * (double)(c->requests ? c->requests : 1) / s.total_ns * 1e3;
 	sample_add_stages(&s, &r->t, r->tsc_khz);
-	sample_add_requests(&s, &r->guest, &r->t, r->tsc_khz, c->transport_id == RING_ID);
+	sample_add_requests(&s, &r->guest, &r->t, r->tsc_khz, c->transport_id == RING_ID,
+			    c->kind == PG_CMD_STREAM ? c->requests : 0);
 	sample_set_bounds(&s, c, sw->info.cal.doorbell_ns, r->memcpy_ns);
 	sample_set_gather(&s, c, r->gather_ns);
 	return s;

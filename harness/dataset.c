@@ -65,8 +65,25 @@ void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t t
 	s->copied = t->copied;
 }
 
+bool sample_lat_hist_valid(const struct pg_result *g, uint64_t asked)
+{
+	static uint64_t refused;
+	uint64_t sum = 0; /* at most PG_LAT_BUCKETS x 2^32: no overflow */
+
+	for (uint32_t b = 0; b < PG_LAT_BUCKETS; b++)
+		sum += g->lat_hist[b];
+	if (sum == g->requests && g->requests >= 1 && g->requests <= asked)
+		return true;
+	if (++refused <= 10 || refused % 1000 == 0)
+		fprintf(stderr, "pagegate: latency histogram refused (#%llu): its counts add up to %llu, the guest "
+				"reports %llu requests, %llu were asked for; latencies of this repetition not measured\n",
+			(unsigned long long)refused, (unsigned long long)sum, (unsigned long long)g->requests,
+			(unsigned long long)asked);
+	return false;
+}
+
 void sample_add_requests(struct sample *s, const struct pg_result *g, const struct stage_times *t, uint64_t tsc_khz,
-			 bool one_shot)
+			 bool one_shot, uint64_t asked)
 {
 	double ns_per_tick = 1e6 / (double)tsc_khz, n = g->requests ? (double)g->requests : 1;
 	const uint64_t ring_ticks[RING_STAGES] = { g->queue_ticks,  g->translate_ticks, g->copy_ticks,
@@ -78,6 +95,9 @@ void sample_add_requests(struct sample *s, const struct pg_result *g, const stru
 	s->lat_p50_ns = s->lat_p99_ns = s->kicks_per_req = s->reqs_per_round = s->io_busy_pct = s->io_cpu_pct = NAN;
 	for (int st = 0; st < RING_STAGES; st++)
 		s->ring_ns[st] = NAN;
+	s->lat_hist_ok = one_shot && asked && sample_lat_hist_valid(g, asked);
+	if (s->lat_hist_ok)
+		memcpy(s->lat_hist, g->lat_hist, sizeof(s->lat_hist));
 	if (!one_shot)
 		return;
 	s->lat_p50_ns = (double)g->lat_p50 * ns_per_tick;
@@ -594,6 +614,52 @@ static int write_summary(const struct dataset *ds)
 	return commit_file(ds, "summary.csv", f);
 }
 
+/* latency.csv (see write_latency) for configuration c, if a repetition has a histogram. */
+static void write_latency_rows(FILE *f, const struct dataset *ds, size_t c)
+{
+	uint64_t sum[PG_LAT_BUCKETS] = { 0 };
+	double ns_per_tick = 1e6 / (double)ds->info->tsc_khz;
+	size_t reps = 0;
+
+	for (size_t i = 0; i < ds->nsamples; i++) {
+		const struct sample *s = &ds->samples[i];
+
+		if (s->config != c || s->status != 0 || !s->lat_hist_ok)
+			continue;
+		reps++;
+		for (uint32_t b = 0; b < PG_LAT_BUCKETS; b++)
+			sum[b] += s->lat_hist[b];
+	}
+	for (uint32_t b = 0; reps && b < PG_LAT_BUCKETS; b++) {
+		char end_ticks[32] = "", end_ns[32] = "";
+		uint64_t start = pg_lat_bucket_start(b);
+
+		if (!sum[b])
+			continue;
+		if (b + 1 < PG_LAT_BUCKETS) { /* the last bucket has no end */
+			snprintf(end_ticks, sizeof(end_ticks), "%llu", (unsigned long long)pg_lat_bucket_start(b + 1));
+			snprintf(end_ns, sizeof(end_ns), "%.1f", (double)pg_lat_bucket_start(b + 1) * ns_per_tick);
+		}
+		fprintf(f, "%zu,%zu,%u,%llu,%s,%.1f,%s,%llu\n", c, reps, b, (unsigned long long)start, end_ticks,
+			(double)start * ns_per_tick, end_ns, (unsigned long long)sum[b]);
+	}
+}
+
+/* latency.csv: per configuration, its requests' latency histogram summed over its
+ * status-0 repetitions that have one; only the buckets with requests.  Rows name their
+ * configuration by config_id (its columns are in summary.csv). */
+static int write_latency(const struct dataset *ds)
+{
+	FILE *f = open_tmp(ds, "latency.csv");
+
+	if (!f)
+		return -1;
+	fprintf(f, "config_id,reps,bucket,start_ticks,end_ticks,start_ns,end_ns,count\n");
+	for (size_t c = 0; c < ds->nconfigs; c++)
+		write_latency_rows(f, ds, c);
+	return commit_file(ds, "latency.csv", f);
+}
+
 int dataset_add(struct dataset *ds, const struct sample *s)
 {
 	char row[1280], fields[256], cells[NR_STAGES + 5][32], ring[RING_STAGES + 8][32], gather[2][32];
@@ -636,12 +702,12 @@ int dataset_add(struct dataset *ds, const struct sample *s)
 
 int dataset_checkpoint(struct dataset *ds)
 {
-	return write_summary(ds);
+	return write_summary(ds) | write_latency(ds);
 }
 
 int dataset_close(struct dataset *ds, const char *status)
 {
-	int rc = write_summary(ds) | write_meta(ds, status) | fsync(ds->results_fd) | close(ds->results_fd);
+	int rc = dataset_checkpoint(ds) | write_meta(ds, status) | fsync(ds->results_fd) | close(ds->results_fd);
 
 	free(ds->samples);
 	free(ds);

@@ -70,6 +70,10 @@ struct sample {
 	/* the paired gather of the transfer's own guest pages (see hostcopy.h), for every
 	 * request of the repetition, and the gather's share of the window; NAN: not paired */
 	double gather_ns, pct_of_gather;
+	/* the ring's streams: the guest's latency histogram (abi.h: pg_lat_bucket), if the
+	 * host accepted it (lat_hist_ok; else all 0, not measured) */
+	bool lat_hist_ok;
+	uint32_t lat_hist[PG_LAT_BUCKETS];
 };
 
 struct calibration {
@@ -108,11 +112,16 @@ struct stage_times;
  * total_ns (set before) minus the stages. */
 void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz);
 /* The request figures of a sample (total_ns set before): its requests and their rate,
- * and for the ring (one_shot) the guest's latency percentiles and the host's per-request
- * stage means (not measured if any request's stamps were out of order) and its I/O
- * thread's counters; NAN where they do not apply. */
+ * and for the ring (one_shot) the guest's latency percentiles and histogram, the host's
+ * per-request stage means (not measured if any request's stamps were out of order) and
+ * its I/O thread's counters; NAN where they do not apply.  g is the host's one copy of
+ * the guest's result; `asked` the requests of the stream the host asked for (0: not a
+ * stream, no histogram). */
 void sample_add_requests(struct sample *s, const struct pg_result *g, const struct stage_times *t, uint64_t tsc_khz,
-			 bool one_shot);
+			 bool one_shot, uint64_t asked);
+/* Whether a guest's latency histogram is one: its counts add up to g->requests, which is
+ * at least 1 and at most `asked`.  Otherwise a rate-limited line on stderr says why. */
+bool sample_lat_hist_valid(const struct pg_result *g, uint64_t asked);
 /* False when dir/meta.json says the run's CPU was emulated: its timings mean nothing. */
 bool dataset_timings_meaningful(const char *dir);
 /* The number after "key": in dir/meta.json (e.g. "memcpy_gb_per_s"), or NAN. */

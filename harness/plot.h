@@ -6,7 +6,8 @@
 #ifndef PG_PLOT_H
 #define PG_PLOT_H
 
-/* Write DIR/figures/{throughput,bound,stages,faults}-<facet>.{png,svg,pdf}; 0 or 1. */
+/* Write DIR/figures/{throughput,bound,stages,faults}-<facet>.{png,svg,pdf} and, with
+ * ring rows, {requests,ring-stages,cpu,latency-cdf,qd}-<facet>.*; 0 or 1. */
 int plot_main(const char *dir);
 /* Render plots/<script>.gp from a data file into out.{png,svg,pdf}; `extra` is more
  * gnuplot assignments (or NULL).  0, or 1 after a message. */

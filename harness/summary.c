@@ -3,6 +3,7 @@
  * config_id of the run that wrote both; results.csv may be absent (the test fixtures keep
  * only summaries), and then no interval is computed.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,8 @@ long summary_find(const struct csv *t, size_t facet_row, const char *label, cons
 	return -1;
 }
 
-size_t summary_reps(const struct csv *summary, size_t r, const struct csv *results, double **out)
+size_t summary_rep_values(const struct csv *summary, size_t r, const struct csv *results, const char *col,
+			  double **out)
 {
 	const char *id = csv_get(summary, r, "config_id");
 	size_t n = 0;
@@ -78,9 +80,14 @@ size_t summary_reps(const struct csv *summary, size_t r, const struct csv *resul
 		if (strcmp(csv_get(results, i, "config_id"), id) || strcmp(csv_get(results, i, "status"), "0"))
 			continue;
 		*out = realloc(*out, (n + 1) * sizeof(**out));
-		(*out)[n++] = csv_num(results, i, "mbps");
+		(*out)[n++] = csv_num(results, i, col);
 	}
 	return n;
+}
+
+size_t summary_reps(const struct csv *summary, size_t r, const struct csv *results, double **out)
+{
+	return summary_rep_values(summary, r, results, "mbps", out);
 }
 
 bool summary_ratio_ci(const struct csv *sn, size_t rn, const struct csv *res_n, const struct csv *sd, size_t rd,
@@ -97,4 +104,35 @@ bool summary_ratio_ci(const struct csv *sn, size_t rn, const struct csv *res_n, 
 	free(num);
 	free(den);
 	return enough;
+}
+
+size_t summary_lat_hist(const struct csv *summary, size_t r, const struct csv *lat, struct lat_bin *out, size_t cap)
+{
+	const char *id = csv_get(summary, r, "config_id");
+	size_t n = 0;
+
+	for (size_t i = 0; lat && i < lat->nrows && n < cap; i++)
+		if (!strcmp(csv_get(lat, i, "config_id"), id))
+			out[n++] = (struct lat_bin){ csv_num(lat, i, "start_ns"), csv_num(lat, i, "end_ns"),
+						     csv_num(lat, i, "count") };
+	return n;
+}
+
+double summary_lat_percentile(const struct lat_bin *b, size_t n, double pct)
+{
+	double total = 0, seen = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += b[i].count;
+	for (size_t i = 0; i < n; i++) {
+		seen += b[i].count;
+		if (seen >= total * pct / 100)
+			return b[i].end_ns;
+	}
+	return NAN;
+}
+
+void summary_size_name(const char *bytes, char *out, size_t cap)
+{
+	pagegate_size_name(strtod(bytes, NULL), out, cap);
 }

@@ -27,7 +27,7 @@ const char *const table_ratios[TABLE_NRATIOS][2] = {
 
 /* A run as the table reads it: the summary, and the repetitions if kept (else NULL). */
 struct run_tables {
-	const struct csv *t, *res;
+	const struct csv *t, *res, *lat; /* lat: latency.csv, if kept (else NULL) */
 };
 
 static bool same_facet(const struct csv *t, size_t a, size_t b)
@@ -52,11 +52,6 @@ static size_t distinct(const struct csv *t, size_t facet_row, const char *col, c
 			out[n++] = v;
 	}
 	return n;
-}
-
-static void size_name(const char *bytes, char *out, size_t cap)
-{
-	pagegate_size_name(strtod(bytes, NULL), out, cap);
 }
 
 static void print_thesis(FILE *out, const char **sizes, size_t nsizes)
@@ -142,7 +137,7 @@ static void print_size_header(FILE *out, const char *title, const char **sizes, 
 
 	fprintf(out, "%-16s", title);
 	for (size_t s = 0; s < nsizes; s++) {
-		size_name(sizes[s], name, sizeof(name));
+		summary_size_name(sizes[s], name, sizeof(name));
 		fprintf(out, " %*s", width, name);
 	}
 	fprintf(out, "\n");
@@ -175,7 +170,7 @@ static void print_by_size(FILE *out, const struct csv *t, size_t facet_row, cons
 		fprintf(out, " %20s", labels[l]);
 	fprintf(out, "\n");
 	for (size_t s = 0; s < nsizes; s++) {
-		size_name(sizes[s], name, sizeof(name));
+		summary_size_name(sizes[s], name, sizeof(name));
 		fprintf(out, "%-12s", name);
 		for (size_t l = 0; l < nlabels; l++) {
 			char cell[64];
@@ -204,7 +199,7 @@ static void print_stages(FILE *out, const struct csv *t, size_t facet_row, const
 					    "median_entry_ns", "median_guest_ns" };
 	char name[32];
 
-	size_name(bytes, name, sizeof(name));
+	summary_size_name(bytes, name, sizeof(name));
 	fprintf(out, "\nwhere the time goes at %s, median us per transfer (guest = total minus host stages; n/m = not "
 		     "measured: guest and host clocks unrelated)\n", name);
 	fprintf(out, "%-16s %9s %9s %9s %9s %9s %9s %9s %9s %9s %7s %7s %7s %8s %8s\n", "", "total", "exit", "translate",
@@ -272,6 +267,46 @@ static void print_num(FILE *out, const struct csv *t, long r, const char *col, d
 		fprintf(out, " %*.*f", width, decimals, v);
 }
 
+/* The ring rows' latency percentiles from the guest's histograms (latency.csv), at every
+ * size: bucket ends, so upper bounds at most 25 % high; "n/m" where a row has none, with
+ * the reason once. */
+static void print_latency_hist(FILE *out, const struct run_tables *run, size_t facet_row, const char **labels,
+			       size_t nlabels, const char **sizes, size_t nsizes)
+{
+	static const double pcts[] = { 50, 90, 99, 99.9 };
+	struct lat_bin b[PG_LAT_BUCKETS];
+	bool missing = false;
+	char name[32];
+
+	fprintf(out, "ring latency from the guest's histograms (latency.csv; bucket ends: at most 25 %% above), us\n");
+	fprintf(out, "%-27s %8s %8s %8s %8s\n", "", "p50", "p90", "p99", "p99.9");
+	for (size_t s = 0; s < nsizes; s++)
+		for (size_t l = 0; l < nlabels; l++) {
+			long r = summary_find(run->t, facet_row, labels[l], sizes[s]);
+			size_t n = r < 0 ? 0 : summary_lat_hist(run->t, (size_t)r, run->lat, b, PG_LAT_BUCKETS);
+
+			if (r < 0 || strcmp(csv_get(run->t, (size_t)r, "transport"), "ring"))
+				continue;
+			summary_size_name(sizes[s], name, sizeof(name));
+			fprintf(out, "%-16s %-10s", labels[l], name);
+			for (size_t p = 0; p < sizeof(pcts) / sizeof(pcts[0]); p++) {
+				double v = summary_lat_percentile(b, n, pcts[p]);
+
+				if (isnan(v))
+					fprintf(out, " %8s", "n/m");
+				else
+					fprintf(out, " %8.2f", v / 1e3);
+			}
+			fprintf(out, "\n");
+			missing |= !n;
+		}
+	if (missing)
+		fprintf(out, "n/m: no histogram: %s\n",
+			run->lat ? "the host refused the guest's (counts that do not add up to its requests) or the "
+				   "repetitions failed"
+				 : "this run kept no latency.csv (schema < 5)");
+}
+
 /* Requests per second at every size (a doorbell transfer is one request), and for the
  * ring what a request costs: latency, notification, the I/O thread's CPU, stage means. */
 static void print_requests(FILE *out, const struct csv *t, size_t facet_row, const char **labels, size_t nlabels,
@@ -292,7 +327,7 @@ static void print_requests(FILE *out, const struct csv *t, size_t facet_row, con
 		fprintf(out, "\n");
 	}
 	for (size_t s = 0; s < nsizes; s++) {
-		size_name(sizes[s], name, sizeof(name));
+		summary_size_name(sizes[s], name, sizeof(name));
 		fprintf(out, "ring at %s: latency p50 p99 (us), kicks/req, reqs/round, I/O thread busy %% and CPU %%, "
 			     "per request (us): queue translate copy device complete notice\n", name);
 		for (size_t l = 0; l < nlabels; l++) {
@@ -340,8 +375,10 @@ static void print_facet(FILE *out, const struct run_tables *run, size_t facet_ro
 		print_by_size(out, t, facet_row, labels, nlabels, sizes, nsizes);
 	}
 	print_stages(out, t, facet_row, labels, nlabels, sizes[nsizes - 1]);
-	if (summary_facet_has_ring(t, facet_row))
+	if (summary_facet_has_ring(t, facet_row)) {
 		print_requests(out, t, facet_row, labels, nlabels, sizes, nsizes);
+		print_latency_hist(out, run, facet_row, labels, nlabels, sizes, nsizes);
+	}
 	if (!strcmp(csv_get(t, facet_row, "delivery"), "iov"))
 		print_delivery_ratio(out, run, facet_row, labels, nlabels, sizes, nsizes);
 }
@@ -356,11 +393,12 @@ static void print_meaning(FILE *out, const char *dir)
 
 int table_print(const char *dir, FILE *out)
 {
-	struct csv *t = summary_read(dir, "summary.csv", false), *res;
+	struct csv *t = summary_read(dir, "summary.csv", false), *res, *lat;
 
 	if (!t)
 		return 1;
 	res = summary_read(dir, "results.csv", true);
+	lat = summary_read(dir, "latency.csv", true);
 	print_meaning(out, dir);
 	for (size_t r = 0; r < t->nrows; r++) {
 		bool first = true;
@@ -368,11 +406,12 @@ int table_print(const char *dir, FILE *out)
 		for (size_t q = 0; q < r && first; q++)
 			first = !same_facet(t, q, r);
 		if (first)
-			print_facet(out, &(struct run_tables){ t, res }, r);
+			print_facet(out, &(struct run_tables){ t, res, lat }, r);
 	}
 	if (!t->nrows)
 		fprintf(out, "%s/summary.csv: no finished configuration yet\n", dir);
 	csv_free(t);
 	csv_free(res);
+	csv_free(lat);
 	return 0;
 }

@@ -26,3 +26,7 @@ set linetype 8 lc rgb '#999999' pt 2 ps 0.9 dt 1
 set linetype cycle 8
 # Size axis in bytes with binary prefixes (4 KiB ... 64 MiB).
 set format x '%.0b%BB'
+# A multiplot's shared key: `@key_panel` turns the next panel into a key alone (no border,
+# tics, labels or grid); that panel plots NaN series for their titles.
+key_panel = "unset border; unset tics; unset xlabel; unset ylabel; unset title; unset grid; unset logscale; " . \
+	"set xrange [0:1]; set yrange [0:1]; set key center center horizontal maxrows 3 spacing 1.1"

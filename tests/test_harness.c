@@ -1,7 +1,9 @@
 /*
  * The harness from the outside, through the pagegate command: bad command lines exit 2
  * with one line; gnuplot renders non-empty PNG, SVG and PDF figures from a fixture
- * dataset; compare flags exactly the configuration that changed between two fixture
+ * dataset, and the ring's figures from a ring fixture with their data files checked cell
+ * by cell (a cell not measured stays in its column); a guest's latency histogram that
+ * does not add up is refused; compare flags exactly the configuration that changed between two fixture
  * runs (summaries only, so by their p5-p95 ranges); a real sweep (interleaved, warm and
  * cold buffers mixed in every round) writes results/summary/meta with the documented
  * schema, every row with its paired memcpy and every cold row with all its faults; and a sweep
@@ -18,6 +20,8 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 #include "testlib.h"
+#include "../harness/dataset.h"
+#include "../transports/transport.h"
 #include "vm.h"
 
 static bool kvm_usable;
@@ -76,6 +80,19 @@ static long file_size(const char *path)
 	return stat(path, &st) ? -1 : (long)st.st_size;
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+
+	if (f) {
+		if (fread(buf, 1, (1 << 20) - 1, f) == 0)
+			buf[0] = 0;
+		fclose(f);
+	}
+	return buf;
+}
+
 static void expect_figure(const char *dir, const char *name)
 {
 	static const struct {
@@ -117,6 +134,172 @@ static void test_plot_renders_fixture(void **state)
 	expect_figure(dir, "stages-send-warm-4k-scattered");
 	expect_figure(dir, "throughput-send-cold-4k-scattered");
 	expect_figure(dir, "faults-send-cold-4k-scattered");
+}
+
+/* One data line of a figure's .dat file, split at spaces. */
+struct dat_line {
+	int nfields;
+	char field[8][32];
+};
+
+/* The data lines of the block headed "label" in dir/figures/file (room for cap); how
+ * many.  The test fails if there is no such block. */
+static int dat_block(const char *dir, const char *file, const char *label, struct dat_line *out, int cap)
+{
+	char path[600], head[80], *text, *line, *end;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/figures/%s", dir, file);
+	text = slurp(path);
+	snprintf(head, sizeof(head), "\"%s\"\n", label);
+	line = strstr(text, head);
+	if (!line)
+		fail_msg("%s has no block %s", path, label);
+	for (line += strlen(head); *line && *line != '\n' && n < cap; line = end + 1, n++) {
+		end = strchr(line, '\n');
+		assert_non_null(end);
+		*end = 0;
+		out[n].nfields = 0;
+		for (char *tok = strtok(line, " "); tok && out[n].nfields < 8; tok = strtok(NULL, " "))
+			snprintf(out[n].field[out[n].nfields++], sizeof(out[n].field[0]), "%s", tok);
+	}
+	free(text);
+	return n;
+}
+
+/* Every line of block `label` has `fields` fields; how many lines. */
+static int dat_block_width(const char *dir, const char *file, const char *label, int fields, struct dat_line *out)
+{
+	int n = dat_block(dir, file, label, out, 64);
+
+	for (int i = 0; i < n; i++)
+		if (out[i].nfields != fields)
+			fail_msg("%s, block %s, line %d: %d fields, not %d", file, label, i, out[i].nfields, fields);
+	return n;
+}
+
+/* The ring fixture's queue-depth figure: per ring row its two depths ascending with the
+ * summary's requests/s; basic's transfers/s flat from depth 1 to 8. */
+static void check_qd_data(const char *dir)
+{
+	static const char *const rings[] = { "ring(gva/poll)", "ring(gva/kick)", "ring(reg/poll)", "ring(reg/kick)" };
+	struct csv *sum = test_read_csv(dir, "summary.csv");
+	struct dat_line l[64];
+
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(dat_block_width(dir, "qd-send-warm-4k-scattered.dat", rings[i], 4, l), 2);
+		assert_string_equal(l[0].field[0], "1");
+		assert_string_equal(l[1].field[0], "8");
+		for (size_t r = 0; r < sum->nrows; r++)
+			if (!strcmp(csv_get(sum, r, "label"), rings[i]) && !strcmp(csv_get(sum, r, "bytes"), "64"))
+				assert_string_equal(l[strcmp(csv_get(sum, r, "qd"), "1") ? 1 : 0].field[1],
+						    csv_get(sum, r, "median_req_per_s"));
+	}
+	assert_int_equal(dat_block_width(dir, "qd-send-warm-4k-scattered.dat", "basic(kvm)", 2, l), 2);
+	assert_string_equal(l[0].field[1], "29078");
+	assert_string_equal(l[1].field[0], "8");
+	assert_string_equal(l[1].field[1], "29078");
+	csv_free(sum);
+}
+
+/* The ring fixture's other ring figures: ring(reg/kick) at 64 B has no I/O thread share
+ * (NaN, in its place); ring(gva/kick) at 4 KiB has its queue stage not measured, so only
+ * three bars at 4 KiB; the CDFs end at 1, basic's with one step per repetition. */
+static void check_ring_data(const char *dir)
+{
+	struct dat_line l[64];
+	char path[600], *text;
+	int bars = 0, headers = 0;
+	double share = 0;
+
+	assert_int_equal(dat_block_width(dir, "cpu-send-warm-4k-scattered.dat", "ring(reg/kick)", 6, l), 2);
+	for (int f = 2; f < 6; f++)
+		assert_string_equal(l[0].field[f], "NaN");
+	assert_true(strtod(l[1].field[4], NULL) > 0);
+	assert_int_equal(dat_block_width(dir, "cpu-send-warm-4k-scattered.dat", "ring(gva/poll)", 6, l), 2);
+	snprintf(path, sizeof(path), "%s/figures/ring-stages-send-warm-4k-scattered.dat", dir);
+	text = slurp(path);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		int fields = 0;
+
+		headers += !strncmp(line, "bar queue translate copy device complete notice", 47);
+		bars += line[0] == '"';
+		for (const char *c = line; *c; c++)
+			fields += *c == ' ';
+		assert_int_equal(fields, 6);
+	}
+	free(text);
+	assert_int_equal(headers, 2);
+	assert_int_equal(bars, 4 + 3);
+	for (int i = 0, n = dat_block_width(dir, "latency-cdf-send-warm-4k-scattered.dat", "ring(reg/poll)", 2, l); i < n;
+	     i++) {
+		assert_true(strtod(l[i].field[1], NULL) >= share);
+		share = strtod(l[i].field[1], NULL);
+	}
+	assert_true(share == 1);
+	assert_int_equal(dat_block_width(dir, "latency-cdf-send-warm-4k-scattered.dat", "basic(kvm) transfers", 2, l), 2);
+}
+
+/* The ring fixture (a real basic + ring run, one stage cell emptied): the ring's figures,
+ * their data files cell by cell, and the table's histogram percentiles. */
+static void test_plot_ring_fixture(void **state)
+{
+	static const char *const figures[] = { "qd-send-warm-4k-scattered", "latency-cdf-send-warm-4k-scattered",
+						"ring-stages-send-warm-4k-scattered", "cpu-send-warm-4k-scattered",
+						"ring-stages-send-warm-4k-scattered-qd8", "cpu-send-warm-4k-scattered-qd8" };
+	char out[32768], dir[300];
+	int rc;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/plot-ring", tmp);
+	run(out, sizeof(out), "rm -rf %s && mkdir -p %s && cp tests/fixtures/ring/* %s/", dir, dir, dir);
+	rc = run(out, sizeof(out), "%s/pagegate plot %s", test_build_dir(), dir);
+	if (rc)
+		fail_msg("plot exited %d: %s", rc, out);
+	if (strstr(out, "latency-cdf-send-warm-4k-scattered-qd8"))
+		fail_msg("a latency CDF beyond qd 1: %s", out);
+	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
+		expect_figure(dir, figures[i]);
+	check_qd_data(dir);
+	check_ring_data(dir);
+	rc = run(out, sizeof(out), "%s/pagegate table %s", test_build_dir(), dir);
+	if (rc || !strstr(out, "ring latency from the guest's histograms") || !strstr(out, "ring(reg/poll)   64 B ") ||
+	    strstr(out, "no histogram"))
+		fail_msg("table (%d) lacks the histogram percentiles: %s", rc, out);
+}
+
+/* A guest's latency histogram that does not add up (or claims more requests than were
+ * asked for, or none) is refused: not measured, the rest of the result still filed. */
+static void test_latency_histogram_refused(void **state)
+{
+	struct {
+		uint64_t requests, asked;
+		uint32_t fill, extra; /* every bucket's count, and more in bucket 40 */
+	} bad[] = {
+		{ 300, 300, 0, 301 },         { 400, 300, 0, 400 },       { 0, 300, 0, 0 },
+		{ 299, 300, 0, 300 },         { 128ull * 0xffffffffull, 10000, 0xffffffffu, 0 },
+		{ 1ull << 32, 1ull << 40, 0, 0 },
+	};
+	struct stage_times t = { 0 };
+	struct pg_result g = { .requests = 300, .lat_p50 = 1000, .lat_p99 = 2000 };
+	struct sample s = { .total_ns = 1e6 };
+
+	(void)state;
+	g.lat_hist[40] = 300;
+	sample_add_requests(&s, &g, &t, 2000000, true, 300);
+	assert_true(s.lat_hist_ok);
+	assert_int_equal(s.lat_hist[40], 300);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = (struct sample){ .total_ns = 1e6 };
+		g.requests = bad[i].requests;
+		for (uint32_t b = 0; b < PG_LAT_BUCKETS; b++)
+			g.lat_hist[b] = bad[i].fill;
+		g.lat_hist[40] += bad[i].extra;
+		sample_add_requests(&s, &g, &t, 2000000, true, bad[i].asked);
+		if (s.lat_hist_ok)
+			fail_msg("case %zu: histogram accepted", i);
+		assert_true(s.lat_p50_ns == 500 && s.req_per_s > 0);
+	}
 }
 
 static void test_compare_flags_the_changed_config(void **state)
@@ -161,19 +344,6 @@ static const char *const meta_keys[] = {
 	"hwloc_topology", "pinning", "hwloc_api_version", "liburing_version", "google_benchmark_version",
 	"compiler", "guest_ram_bytes", "order", "order_seed", "calibration", "doorbell_round_trip_ns", "memcpy_gb_per_s",
 };
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = calloc(1, 1 << 20);
-
-	if (f) {
-		if (fread(buf, 1, (1 << 20) - 1, f) == 0)
-			buf[0] = 0;
-		fclose(f);
-	}
-	return buf;
-}
 
 /* A row's clock verdict and its legs agree: "ok" with non-negative exit and entry times,
  * "unrelated" with them empty — and never "ok" on an emulated CPU, whose guest and host
@@ -291,9 +461,34 @@ static void test_dataset_schema(void **state)
 		fail_msg("table (%d) lacks the delivery sections: %s", rc, out);
 }
 
+/* latency.csv of the ring axes run: every ring configuration's histogram accepted in
+ * both repetitions (counts adding up to its 2 x 300 requests), buckets ascending with
+ * their bounds; no doorbell configuration in it. */
+static void check_latency_csv(const char *dir)
+{
+	struct csv *sum = test_read_csv(dir, "summary.csv"), *lat = test_read_csv(dir, "latency.csv");
+
+	for (size_t r = 0; r < sum->nrows; r++) {
+		double count = 0, last = -1;
+
+		for (size_t i = 0; i < lat->nrows; i++) {
+			if (strcmp(csv_get(lat, i, "config_id"), csv_get(sum, r, "config_id")))
+				continue;
+			assert_string_equal(csv_get(lat, i, "reps"), "2");
+			assert_true(csv_num(lat, i, "bucket") > last);
+			assert_true(csv_num(lat, i, "start_ns") < csv_num(lat, i, "end_ns"));
+			last = csv_num(lat, i, "bucket");
+			count += csv_num(lat, i, "count");
+		}
+		assert_true(count == (strcmp(csv_get(sum, r, "transport"), "ring") ? 0 : 2 * 300));
+	}
+	csv_free(sum);
+	csv_free(lat);
+}
+
 /* bench over the ring: qd and addressing x notification axes, streams of sends, the
  * request columns filled for every row (a doorbell transfer is one request) and the
- * ring's own only for ring rows, the table's ring section. */
+ * ring's own only for ring rows, the latency histograms, the table's ring section. */
 static void test_bench_ring_axes(void **state)
 {
 	char out[65536], dir[300];
@@ -329,6 +524,7 @@ static void test_bench_ring_axes(void **state)
 	}
 	assert_int_equal(ring_rows, 4 * 2 * 2 * 2);
 	csv_free(res);
+	check_latency_csv(dir);
 	rc = run(out, sizeof(out), "%s/pagegate table %s", test_build_dir(), dir);
 	if (rc || !strstr(out, "requests/s") || !strstr(out, "ring(reg/kick)") || !strstr(out, "qd 8"))
 		fail_msg("table (%d) lacks the ring sections: %s", rc, out);
@@ -438,6 +634,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli_errors_exit_2_with_one_line),
 		cmocka_unit_test(test_plot_renders_fixture),
+		cmocka_unit_test(test_plot_ring_fixture),
+		cmocka_unit_test(test_latency_histogram_refused),
 		cmocka_unit_test(test_compare_flags_the_changed_config),
 		cmocka_unit_test(test_dataset_schema),
 		cmocka_unit_test(test_bench_ring_axes),

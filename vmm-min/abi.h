@@ -135,6 +135,7 @@ struct pg_cmd {
 	uint64_t ring_spin_ns, requests;
 };
 
+#define PG_LAT_BUCKETS 128 /* of struct pg_result's latency histogram */
 #define PG_RESULT_MISMATCH 100 /* transfer said OK but the data differ */
 #define PG_RESULT_BADCMD 101   /* the guest could not run the command */
 
@@ -152,7 +153,32 @@ struct pg_result {
 	uint64_t requests, lat_p50, lat_p99;
 	uint64_t queue_ticks, translate_ticks, copy_ticks, device_ticks, complete_ticks, notice_ticks;
 	uint64_t clock_bad;
+	/* one-shot streams: how many requests' latencies fell in each bucket (pg_lat_bucket);
+	 * the host uses them only if they add up to `requests` and that is at most what it
+	 * asked for */
+	uint32_t lat_hist[PG_LAT_BUCKETS];
 };
+
+/* The latency histogram's buckets, in guest TSC ticks: 0-3 one tick each, then four per
+ * octave (bucket 4 * (e - 1) + m holds [(4 + m) << (e - 2), (5 + m) << (e - 2)) for
+ * e = floor(log2(ticks)) >= 2), so a bucket is at most 25 % wide; the last one also holds
+ * everything longer (2^33 ticks and more: seconds).  Integer-only, for the guest. */
+static inline uint32_t pg_lat_bucket(uint64_t ticks)
+{
+	uint32_t e, b;
+
+	if (ticks < 4)
+		return (uint32_t)ticks;
+	e = 63u - (uint32_t)__builtin_clzll(ticks);
+	b = 4 * (e - 1) + (uint32_t)((ticks >> (e - 2)) & 3);
+	return b < PG_LAT_BUCKETS ? b : PG_LAT_BUCKETS - 1;
+}
+
+/* The first tick count of bucket b (b < PG_LAT_BUCKETS); bucket b ends where b + 1 starts. */
+static inline uint64_t pg_lat_bucket_start(uint32_t b)
+{
+	return b < 4 ? b : (4ull + b % 4) << (b / 4 - 1);
+}
 
 /* Answers in RAX. */
 #define PG_CTL_OK 0

@@ -231,6 +231,7 @@ static void run_stream(const struct pg_transport *t, uint8_t *in, uint8_t *out)
 	t->flush();
 	while (done < submitted && status == PG_DB_OK) { /* reap what is there, resubmit it as one batch */
 		while (status == PG_DB_OK && t->reap(&c, &res)) {
+			res.lat_hist[pg_lat_bucket(c.latency_ticks)]++;
 			latency[done++] = c.latency_ticks;
 			if (c.status != PG_DB_OK || c.slot >= cmd.qd || c.out_len != 8 ||
 			    ((uint64_t *)out)[c.slot] != sums[c.slot]) {
