@@ -3,7 +3,7 @@
  * handler table (one signature for every trap, as in kvmtool); every other exit reason
  * ends the run with a clear message naming the reason, RIP, CPL and the guest's last
  * console line.  Registers arrive through KVM_CAP_SYNC_REGS, so an exit costs no
- * register ioctl.
+ * register ioctl.  vcpu_kick ends a running vCPU's KVM_RUN from another thread.
  */
 #include <assert.h>
 #include <errno.h>
