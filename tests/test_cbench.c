@@ -1,7 +1,7 @@
 /*
  * cbench, the C wrapper over Google Benchmark: registration with a context pointer,
- * arguments and ranges, the keep-running loop and its batch form, bytes / items /
- * counters / labels, skip-with-error, pass-through of Google Benchmark's own flags, and
+ * arguments and ranges, the keep-running loop and its batch form, manual iteration
+ * times, bytes / items / counters / labels, skip-with-error, pass-through of Google Benchmark's own flags, and
  * custom context keys — all checked in the JSON Google Benchmark writes.
  */
 #include <setjmp.h>
@@ -44,6 +44,17 @@ static void batch_body(cbench_state *st, void *ctx)
 		p->iterations += 64;
 }
 
+/* Every iteration "took" 2^-9 s (exact in binary, so the JSON's mean is exact too). */
+static void manual_body(cbench_state *st, void *ctx)
+{
+	struct probe *p = ctx;
+
+	while (cbench_keep_running(st)) {
+		cbench_set_iteration_time(st, 1.0 / 512);
+		p->iterations++;
+	}
+}
+
 static void failing_body(cbench_state *st, void *ctx)
 {
 	(void)ctx;
@@ -71,7 +82,7 @@ static void expect(const char *json, const char *text)
 
 static void test_wrapper_round_trip(void **state)
 {
-	struct probe p = { 0 }, batch = { 0 }, failing = { 0 };
+	struct probe p = { 0 }, batch = { 0 }, manual = { 0 }, failing = { 0 };
 	char out_flag[300], path[256], *json;
 	char *argv[] = { "test_cbench", out_flag, "--benchmark_out_format=json", "--benchmark_min_time=0.01",
 			 "--benchmark_filter=^c_", NULL };
@@ -83,14 +94,16 @@ static void test_wrapper_round_trip(void **state)
 	cbench_unit(cbench_arg_name(cbench_range(cbench_register("c_loop", body, &p), 8, 512, 8), "bytes"),
 		    CBENCH_US);
 	cbench_arg(cbench_register("c_batch", batch_body, &batch), 1);
+	cbench_unit(cbench_use_manual_time(cbench_register("c_manual", manual_body, &manual)), CBENCH_US);
 	cbench_iterations(cbench_register("c_skip", failing_body, &failing), 1);
 	cbench_register("not_selected", failing_body, &failing);
 	cbench_add_context("pagegate_git_sha", "abc123");
-	assert_int_equal(cbench_run(&argc, argv), 5); /* c_loop: 8, 64, 512; c_batch; c_skip */
+	assert_int_equal(cbench_run(&argc, argv), 6); /* c_loop: 8, 64, 512; c_batch; c_manual; c_skip */
 	assert_true(p.iterations > 0);
 	assert_int_equal(p.min_arg, 8);
 	assert_int_equal(p.max_arg, 512);
 	assert_true(batch.iterations > 0 && batch.iterations % 64 == 0);
+	assert_true(manual.iterations > 0);
 	json = slurp(path);
 	expect(json, "\"pagegate_git_sha\": \"abc123\"");
 	expect(json, "\"name\": \"c_loop/bytes:8\"");
@@ -102,6 +115,8 @@ static void test_wrapper_round_trip(void **state)
 	expect(json, "\"arg_copy\": 5.1200000000000000e+02");
 	expect(json, "\"label\": \"label-from-c\"");
 	expect(json, "\"time_unit\": \"us\"");
+	expect(json, "\"name\": \"c_manual/manual_time\"");
+	expect(json, "\"real_time\": 1.9531250000000000e+03");
 	expect(json, "\"error_occurred\": true");
 	expect(json, "\"error_message\": \"deliberate failure from C\"");
 	assert_null(strstr(json, "not_selected"));

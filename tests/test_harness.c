@@ -8,7 +8,10 @@
  * cold buffers mixed in every round) writes results/summary/meta with the documented
  * schema, every row with its paired memcpy and every cold row with all its faults; and a sweep
  * killed (SIGKILL) or interrupted (SIGINT) midway keeps every finished row, whole, and
- * leaves no half-written file.  The sweeps need KVM and skip without it.
+ * leaves no half-written file.  `pagegate micro`, filtered to the "ask the VM" benchmarks,
+ * runs them all without error (each checks its answers against the vCPU thread's and the
+ * guest's sum after kicks) and exits 0 with no per-method figure to draw.  The sweeps
+ * and micro need KVM and skip without it.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -620,6 +623,48 @@ static void test_killed_sweep_keeps_whole_rows(void **state)
 	csv_free(test_read_csv(dir, "summary.csv"));
 }
 
+static void test_micro_ask_the_vm(void **state)
+{
+	static const char *const names[] = {
+		"translate/vcpu_thread/iterations:20000",
+		"translate/io_thread_while_running/spin_us:20/iterations:200/manual_time",
+		"translate/io_thread_while_running/spin_us:200/iterations:200/manual_time",
+		"translate/io_thread_while_running/spin_us:2000/iterations:200/manual_time",
+		"translate/io_thread_forced_exit/iterations:2000/manual_time",
+		"translate/walk_io_thread/iterations:100000/manual_time",
+	};
+	static const char *const counters[] = { "\"to_exit_us\":", "\"after_exit_us\":", "\"stall_us\":",
+						"\"missed\":", "\"spin_us\":" };
+	char dir[300], out[8192], path[600], *json;
+	struct csv *t;
+
+	(void)state;
+	if (!kvm_usable)
+		skip();
+	snprintf(dir, sizeof(dir), "%s/micro", tmp);
+	run(out, sizeof(out), "rm -rf %s", dir);
+	if (run(out, sizeof(out), "%s/pagegate --quiet micro --out %s --benchmark_filter='translate/(vcpu|io|walk)'",
+		test_build_dir(), dir))
+		fail_msg("%s", out);
+	t = test_read_csv(dir, "micro.csv");
+	assert_int_equal(t->nrows, sizeof(names) / sizeof(names[0]));
+	for (size_t r = 0; r < t->nrows; r++) {
+		assert_string_equal(csv_get(t, r, "name"), names[r]);
+		assert_string_equal(csv_get(t, r, "mapping"), "");
+		if (csv_get(t, r, "error")[0])
+			fail_msg("%s: %s", names[r], csv_get(t, r, "error"));
+	}
+	csv_free(t);
+	snprintf(path, sizeof(path), "%s/micro.json", dir);
+	json = slurp(path);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		if (!strstr(json, counters[i]))
+			fail_msg("micro.json lacks %s", counters[i]);
+	free(json);
+	snprintf(path, sizeof(path), "%s/figures/micro-4k-scattered.png", dir);
+	assert_int_equal(access(path, F_OK), -1); /* no data, no figure, no failure */
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -640,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_dataset_schema),
 		cmocka_unit_test(test_bench_ring_axes),
 		cmocka_unit_test(test_killed_sweep_keeps_whole_rows),
+		cmocka_unit_test(test_micro_ask_the_vm),
 	};
 
 	return cmocka_run_group_tests_name("harness", tests, setup, NULL);

@@ -5,11 +5,15 @@
  * scattered (the host re-walks them with the software walker and KVM_TRANSLATE).  Also
  * the command line's clear exit-2 answer when the KVM device is missing, and host -> guest
  * notification interrupts arriving, and the self-test's honesty: the fault injection it
- * names, and clock figures that are times or "not measured", never nonsense.  Without a
+ * names, and clock figures that are times or "not measured", never nonsense.  And "asking
+ * the VM" from a second thread: vcpu_kick gets a busy vCPU out of KVM_RUN so that thread's
+ * KVM_TRANSLATE answers at once and right, and the guest runs on undisturbed.  Without a
  * usable /dev/kvm the KVM tests are skipped with the reason printed (a failure under CI).
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -315,6 +319,147 @@ static void test_notification_interrupts_arrive(void **state)
 		fail_msg("%s", out);
 }
 
+/* "Ask the VM" from a second thread while the vCPU runs (the guest in micro mode, spinning
+ * in ring 3 with no exit): a kicker thread waits for the guest's loop to beat, holds the
+ * vCPU thread out of KVM_RUN, vcpu_kick()s it and asks KVM_TRANSLATE, one page after the
+ * other.  Each answer must equal the vCPU thread's own KVM_TRANSLATE and the software
+ * walk; kicks must have ended runs with KVM_EXIT_INTR; and the guest's loop, kicked out
+ * and resumed again and again, must come back with the right sum. */
+#define KICK_PAGES 8
+#define KICK_SPIN_MS 50
+
+struct kick_test {
+	struct vcpu *v;
+	int reqs; /* the guest's MICRO_REQs so far */
+	uint64_t by_kvm[KICK_PAGES], by_walk[KICK_PAGES], by_kicker[KICK_PAGES];
+	volatile uint64_t *beat;
+	atomic_bool hold, gone;
+	atomic_int kicked; /* pages the kicker has translated */
+	pthread_t kicker;
+	bool kicker_started;
+	int busy_results, bad_sums, intr_exits;
+};
+
+static uint64_t sum_of_squares_up_to(uint64_t n)
+{
+	uint64_t s = 0;
+
+	for (uint64_t i = 1; i <= n; i++)
+		s += i * i;
+	return s;
+}
+
+static void *kicker(void *ctx)
+{
+	struct kick_test *kt = ctx;
+
+	for (int i = 0; i < KICK_PAGES; i++) {
+		uint64_t b0 = *kt->beat;
+
+		while (*kt->beat == b0) /* the guest runs: the vCPU is inside KVM_RUN */
+			if (atomic_load(&kt->gone))
+				return NULL;
+		atomic_store(&kt->hold, true);
+		vcpu_kick(kt->v);
+		if (vcpu_translate(kt->v, PG_BUF_VA + ((uint64_t)i << PAGE_SHIFT_4K), &kt->by_kicker[i]))
+			kt->by_kicker[i] = ~0ull;
+		atomic_store(&kt->hold, false);
+		atomic_fetch_add(&kt->kicked, 1);
+	}
+	return NULL;
+}
+
+/* Between runs, on the vCPU thread: the reference translations, the guest's beat word,
+ * and the kicker started. */
+static bool start_kicker(struct kick_test *kt, uint64_t req_gva)
+{
+	const struct guest_mem *m = &kt->v->vm->mem;
+	uint64_t gpa;
+
+	for (int i = 0; i < KICK_PAGES; i++) {
+		uint64_t va = PG_BUF_VA + ((uint64_t)i << PAGE_SHIFT_4K);
+		struct pt_walk w;
+
+		if (vcpu_translate(kt->v, va, &kt->by_kvm[i]) || pt_walk(m, vcpu_sregs(kt->v)->cr3, va, &w) != PTW_OK)
+			return false;
+		kt->by_walk[i] = w.gpa;
+	}
+	if (vcpu_translate(kt->v, req_gva + offsetof(struct pg_micro_req, beat), &gpa) ||
+	    !(kt->beat = gmem_guest_ptr(m, gpa, 8)))
+		return false;
+	kt->kicker_started = pthread_create(&kt->kicker, NULL, kicker, kt) == 0;
+	return kt->kicker_started;
+}
+
+/* The guest's requests: map the pages, then busy spins until the kicker is through. */
+static uint64_t kick_hook(struct vcpu *v, uint64_t tag, void *ctx)
+{
+	struct kick_test *kt = ctx;
+	struct kvm_regs *r = vcpu_regs(v);
+	struct pg_micro_req req = { .page_shift = PAGE_SHIFT_4K, .frame_policy = PG_FRAMES_SCATTERED, .seed = 3,
+				    .pages = KICK_PAGES };
+	uint64_t what = PG_MICRO_MAP;
+
+	if (tag == PG_SYNC_MICRO_READY)
+		return 0;
+	if (tag != PG_SYNC_MICRO_REQ)
+		return PG_CTL_EINVAL;
+	if (r->r8) {
+		kt->busy_results++;
+		kt->bad_sums += r->r8 >= 1ull << 32 || r->r9 != sum_of_squares_up_to(r->r8);
+	}
+	if (kt->reqs++ > 0) {
+		if (kt->reqs == 2 && !start_kicker(kt, r->rsi))
+			return PG_MICRO_DONE;
+		if (atomic_load(&kt->kicked) == KICK_PAGES || kt->reqs > 100)
+			return PG_MICRO_DONE;
+		req = (struct pg_micro_req){ .spin_ticks = v->tsc_khz * KICK_SPIN_MS };
+		what = PG_MICRO_BUSY;
+	}
+	if (gmem_write_gva(&v->vm->mem, vcpu_sregs(v)->cr3, r->rsi, &req, offsetof(struct pg_micro_req, beat)))
+		return PG_MICRO_DONE;
+	return what;
+}
+
+static void test_kicked_vcpu_translates_and_runs_on(void **state)
+{
+	struct vm_config cfg = { .mem_bytes = 256ull << 20, .guest_path = test_guest_path(), .quiet = true };
+	struct kick_test kt = { 0 };
+	char outcome[1200];
+	struct vm *vm;
+
+	(void)state;
+	if (!kvm_usable)
+		skip();
+	cfg.params = (struct pg_params){ .mode = PG_MODE_MICRO, .buf_page_shift = PAGE_SHIFT_4K };
+	vm = vm_create(&cfg);
+	kt.v = vm->vcpus[0];
+	assert_true(kt.v->tsc_khz > 0);
+	vm->sync_hook = kick_hook;
+	vm->sync_ctx = &kt;
+	for (int runs = 0; runs < 100000 && vcpu_run_once(kt.v) == EXIT_CONTINUE; runs++) {
+		kt.intr_exits += kt.v->run->exit_reason == KVM_EXIT_INTR;
+		while (atomic_load(&kt.hold)) /* the kicker asks KVM: stay out */
+			;
+	}
+	atomic_store(&kt.gone, true);
+	if (kt.kicker_started)
+		pthread_join(kt.kicker, NULL);
+	vm_describe_outcome(vm, outcome, sizeof(outcome));
+	if (vm->outcome != VM_DONE || vm->done_status != 0)
+		fail_msg("%s", outcome);
+	vm_destroy(vm);
+	assert_true(kt.kicker_started);
+	assert_int_equal(atomic_load(&kt.kicked), KICK_PAGES);
+	for (int i = 0; i < KICK_PAGES; i++) {
+		assert_int_equal(kt.by_kicker[i], kt.by_kvm[i]);
+		assert_int_equal(kt.by_walk[i], kt.by_kvm[i]);
+	}
+	assert_true(kt.intr_exits >= 1); /* the kicks, not the spins' ends, let the asks in */
+	assert_true(kt.busy_results >= 1);
+	assert_int_equal(kt.bad_sums, 0);
+}
+
 static int probe_kvm(void **state)
 {
 	(void)state;
@@ -334,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_scattered_frames_are_not_contiguous),
 		cmocka_unit_test(test_translators_agree_with_kvm_translate),
 		cmocka_unit_test(test_notification_interrupts_arrive),
+		cmocka_unit_test(test_kicked_vcpu_translates_and_runs_on),
 	};
 
 	return cmocka_run_group_tests_name("kvm", tests, probe_kvm, NULL);

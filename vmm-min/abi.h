@@ -85,7 +85,8 @@ enum pg_sync_tag {
 	PG_SYNC_WINDOW_END = 9,   /* ... and ends; RSI = guest TSC when the last doorbell returned,
 				   * R8, R9 = one request's data (address, bytes) for the paired gather */
 	PG_SYNC_MICRO_READY = 10, /* micro mode is up: the host runs its benchmarks from here */
-	PG_SYNC_MICRO_REQ = 11,   /* RSI = GVA of a struct pg_micro_req; RAX = what to do (0: ask again) */
+	PG_SYNC_MICRO_REQ = 11,   /* RSI = GVA of a struct pg_micro_req, R8/R9 = the last BUSY's beats and
+				   * sum of their squares (0/0 if none); RAX = what to do (0: ask again) */
 	PG_SYNC_MICRO_SPIN = 12,  /* a null round trip; RAX 1 = spin on, 0 = stop */
 	PG_SYNC_NOTIFY_SEEN = 13, /* RSI = guest TSC when the process saw a notification, R8 = method (0 irq, 1 poll) */
 	PG_SYNC_POLL_READY = 14,  /* RSI = GVA of the polled word: the host may start writing it */
@@ -96,11 +97,17 @@ enum pg_micro_what {
 	PG_MICRO_MAP = 1,  /* buffer region: page size, frame policy, seed; touch `pages` 4 KiB pages */
 	PG_MICRO_SPIN = 2, /* SYNC MICRO_SPIN until answered 0 */
 	PG_MICRO_DONE = 3,
+	PG_MICRO_BUSY = 4, /* ring 3, no exit: beat 1, 2, ... n until spin_ticks of guest TSC passed */
 };
 
+/* The host writes the fields before `beat` (offsetof(struct pg_micro_req, beat) bytes);
+ * `beat` is the guest's alone: during a BUSY it holds the beats so far, so a host thread
+ * that sees it change knows the guest is running. */
 struct pg_micro_req {
 	uint32_t page_shift, frame_policy;
 	uint64_t seed, pages;
+	uint64_t spin_ticks;
+	uint64_t beat;
 };
 
 /* One transfer the host asks the serving guest to make (PG_MODE_SERVE). */

@@ -3,11 +3,13 @@
  * handler table (one signature for every trap, as in kvmtool); every other exit reason
  * ends the run with a clear message naming the reason, RIP, CPL and the guest's last
  * console line.  Registers arrive through KVM_CAP_SYNC_REGS, so an exit costs no
- * register ioctl.
+ * register ioctl.  vcpu_kick ends a running vCPU's KVM_RUN from another thread.
  */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <x86intrin.h>
@@ -114,11 +116,15 @@ enum exit_action vcpu_run_once(struct vcpu *v)
 {
 	int rc;
 
+	assert(pthread_equal(v->thread, pthread_self())); /* vcpu_kick signals that thread */
 	v->t_enter = __rdtsc();
 	if (!v->exits)
 		v->t_first_enter = v->t_enter;
 	rc = ioctl(v->fd, KVM_RUN, 0);
 	v->t_exit = __rdtsc();
+	/* A kick served by this return (or landing just after it) is spent: cleared after
+	 * the run, never before, so a kick between runs ends the next one at once. */
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 	v->run->kvm_dirty_regs = 0;
 	v->exits++;
 	if (vm_stop_requested) {
@@ -133,6 +139,36 @@ enum exit_action vcpu_run_once(struct vcpu *v)
 		return EXIT_STOP;
 	}
 	return rc == 0 ? handle_exit(v) : EXIT_CONTINUE;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* delivering the signal is what ends KVM_RUN */
+}
+
+static void install_kick_handler(void)
+{
+	struct sigaction sa = { .sa_handler = kick_handler, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL)) {
+		perror("pagegate: sigaction for vcpu_kick");
+		exit(1);
+	}
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	int err;
+
+	pthread_once(&once, install_kick_handler);
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	err = pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	if (err) {
+		fprintf(stderr, "pagegate: vcpu_kick: pthread_kill: %s\n", strerror(err));
+		exit(1);
+	}
 }
 
 enum vm_outcome vm_run(struct vm *vm)

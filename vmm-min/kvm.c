@@ -182,6 +182,7 @@ static struct vcpu *vcpu_create(struct vm *vm)
 
 	v->vm = vm;
 	v->id = vm->nr_vcpus;
+	v->thread = pthread_self();
 	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, v->id);
 	if (v->fd < 0 || mmap_size <= 0)
 		die("KVM_CREATE_VCPU: %s", strerror(errno));

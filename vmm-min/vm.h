@@ -8,6 +8,7 @@
 #define PG_VM_H
 
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -122,6 +123,7 @@ struct vcpu {
 	int id, fd;
 	struct kvm_run *run;
 	size_t run_size;
+	pthread_t thread; /* the one that created it and runs it (vcpu_kick signals it) */
 	bool has_tsc_offset;
 	int64_t tsc_offset; /* guest TSC = host TSC + offset */
 	uint64_t tsc_khz;
@@ -174,6 +176,16 @@ enum vm_outcome vm_run(struct vm *vm);
 /* One KVM_RUN and the handling of its exit (what vm_run loops on); usable from a SYNC
  * hook to drive the guest further while the hook runs. */
 enum exit_action vcpu_run_once(struct vcpu *v);
+/* Kick the vCPU out of KVM_RUN from another thread: sets kvm_run->immediate_exit and
+ * sends VCPU_KICK_SIGNAL (a handler that does nothing, SA_RESTART, installed at the first
+ * kick) to the vCPU's thread, as QEMU does.  Afterwards the vCPU has been outside KVM_RUN
+ * at some moment since the call began: its current run returns (KVM_EXIT_INTR, EINTR:
+ * vcpu_run_once continues), or its next one returns at once, or it was out already.  To
+ * keep it out (for KVM_TRANSLATE or any vCPU ioctl, which wait for KVM_RUN to return), the
+ * caller needs its own handshake with the vCPU thread.  Relies on: the vCPU thread does
+ * not block VCPU_KICK_SIGNAL, and nothing else in the process uses it. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+void vcpu_kick(struct vcpu *v);
 /* One line saying how the run ended (for DONE with status 0: "guest done"). */
 void vm_describe_outcome(const struct vm *vm, char *out, size_t cap);
 /* Count and print a named check (the guest's CHECK calls and the host's own checks). */

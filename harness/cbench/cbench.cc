@@ -72,6 +72,11 @@ cbench_bench *cbench_repetitions(cbench_bench *b, int n)
 	return C(B(b)->Repetitions(n));
 }
 
+cbench_bench *cbench_use_manual_time(cbench_bench *b)
+{
+	return C(B(b)->UseManualTime());
+}
+
 bool cbench_keep_running(cbench_state *st)
 {
 	return S(st).KeepRunning();
@@ -123,6 +128,11 @@ void cbench_label(cbench_state *st, const char *label)
 void cbench_skip_with_error(cbench_state *st, const char *message)
 {
 	S(st).SkipWithError(message);
+}
+
+void cbench_set_iteration_time(cbench_state *st, double seconds)
+{
+	S(st).SetIterationTime(seconds);
 }
 
 void cbench_pause_timing(cbench_state *st)

@@ -39,6 +39,9 @@ cbench_bench *cbench_unit(cbench_bench *b, enum cbench_unit unit);
 cbench_bench *cbench_iterations(cbench_bench *b, int64_t n);
 cbench_bench *cbench_min_time(cbench_bench *b, double seconds);
 cbench_bench *cbench_repetitions(cbench_bench *b, int n);
+/* The benchmark's time is what it reports per iteration with cbench_set_iteration_time
+ * (Google Benchmark's UseManualTime), not the wall time of its loop. */
+cbench_bench *cbench_use_manual_time(cbench_bench *b);
 
 bool cbench_keep_running(cbench_state *st);
 /* Run the body `batch` times per check; true while more are wanted. */
@@ -50,6 +53,8 @@ void cbench_set_items_processed(cbench_state *st, int64_t items);
 void cbench_counter(cbench_state *st, const char *name, double value, int flags);
 void cbench_label(cbench_state *st, const char *label);
 void cbench_skip_with_error(cbench_state *st, const char *message);
+/* With cbench_use_manual_time: this iteration took `seconds`. */
+void cbench_set_iteration_time(cbench_state *st, double seconds);
 void cbench_pause_timing(cbench_state *st);
 void cbench_resume_timing(cbench_state *st);
 
