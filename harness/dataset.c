@@ -473,7 +473,7 @@ struct dataset *dataset_create(const char *dir, const struct config *configs, si
 enum metric {
 	M_MBPS, M_TOTAL, M_STAGE0, M_GUEST = M_STAGE0 + NR_STAGES, M_DOORBELLS, M_PAGES, M_FAULTS, M_COPIED,
 	M_BOUND, M_PCT, M_MEMCPY, M_PCT_MEMCPY, M_REQ_PER_S, M_LAT_P50, M_LAT_P99, M_KICKS, M_PER_ROUND, M_BUSY, M_CPU,
-	M_RING0, M_RING_LAST = M_RING0 + RING_STAGES - 1, M_GATHER, M_PCT_GATHER
+	M_RING0, M_RING_LAST = M_RING0 + RING_STAGES - 1, M_GATHER, M_PCT_GATHER, M_REQUESTS
 };
 
 static double metric(const struct sample *s, int m)
@@ -517,6 +517,8 @@ static double metric(const struct sample *s, int m)
 		return s->gather_ns;
 	case M_PCT_GATHER:
 		return s->pct_of_gather;
+	case M_REQUESTS:
+		return (double)s->requests;
 	case M_CPU:
 		return s->io_cpu_pct;
 	default:
@@ -581,7 +583,7 @@ static int write_summary(const struct dataset *ds)
 		   "median_lat_p50_ns,median_lat_p99_ns,median_kicks_per_req,median_reqs_per_round,median_io_busy_pct,"
 		   "median_io_cpu_pct,median_ring_queue_ns,median_ring_translate_ns,median_ring_copy_ns,"
 		   "median_ring_device_ns,median_ring_complete_ns,median_ring_notice_ns,median_gather_ns,"
-		   "median_pct_of_gather\n");
+		   "median_pct_of_gather,median_requests\n");
 	for (size_t c = 0; c < ds->nconfigs; c++) {
 		size_t n = 0;
 		char fields[256];
@@ -607,6 +609,7 @@ static int write_summary(const struct dataset *ds)
 			put_median(f, v, ok, n, m, m == M_KICKS || m == M_PER_ROUND ? 3 : m == M_BUSY || m == M_CPU ? 1 : 0);
 		put_median(f, v, ok, n, M_GATHER, 0);
 		put_median(f, v, ok, n, M_PCT_GATHER, 2);
+		put_median(f, v, ok, n, M_REQUESTS, 0);
 		fputc('\n', f);
 	}
 	free(v);

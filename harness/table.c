@@ -309,6 +309,17 @@ static void print_latency_hist(FILE *out, const struct run_tables *run, size_t f
 
 /* Requests per second at every size (a doorbell transfer is one request), and for the
  * ring what a request costs: latency, notification, the I/O thread's CPU, stage means. */
+/* A ring row's move — its translate and copy stages, per request — as a percentage of the
+ * paired baseline `pair_col` (a total over the repetition's requests): how close the ring's
+ * data path comes to a plain copy, the device and the queueing left out.  NAN where a
+ * number is missing (iov delivery copies nothing: its move is the translation alone). */
+static double move_pct(const struct csv *t, size_t r, const char *pair_col)
+{
+	double move = csv_num(t, r, "median_ring_translate_ns") + csv_num(t, r, "median_ring_copy_ns");
+
+	return 100 * csv_num(t, r, pair_col) / csv_num(t, r, "median_requests") / move;
+}
+
 static void print_requests(FILE *out, const struct csv *t, size_t facet_row, const char **labels, size_t nlabels,
 			   const char **sizes, size_t nsizes)
 {
@@ -329,7 +340,8 @@ static void print_requests(FILE *out, const struct csv *t, size_t facet_row, con
 	for (size_t s = 0; s < nsizes; s++) {
 		summary_size_name(sizes[s], name, sizeof(name));
 		fprintf(out, "ring at %s: latency p50 p99 (us), kicks/req, reqs/round, I/O thread busy %% and CPU %%, "
-			     "per request (us): queue translate copy device complete notice\n", name);
+			     "per request (us): queue translate copy device complete notice; the move (translate + "
+			     "copy) as %% of the paired memcpy and gather\n", name);
 		for (size_t l = 0; l < nlabels; l++) {
 			long r = summary_find(t, facet_row, labels[l], sizes[s]);
 
@@ -338,6 +350,8 @@ static void print_requests(FILE *out, const struct csv *t, size_t facet_row, con
 			fprintf(out, "%-16s", labels[l]);
 			for (size_t c = 0; c < sizeof(ring_cols) / sizeof(ring_cols[0]); c++)
 				print_num(out, t, r, ring_cols[c], scale[c], c == 2 || c == 3 ? 8 : 7, c < 2 || c > 5 ? 2 : c < 4 ? 3 : 1);
+			print_pct(out, move_pct(t, (size_t)r, "median_memcpy_ns"), 7);
+			print_pct(out, move_pct(t, (size_t)r, "median_gather_ns"), 7);
 			fprintf(out, "\n");
 		}
 	}
