@@ -209,9 +209,10 @@ static int plot_facet(const struct csv *t, size_t r, const char *figdir, bool me
 	int rc;
 
 	summary_facet_name(t, r, facet, sizeof(facet));
-	snprintf(title, sizeof(title), "title='%s, %s buffer, %s pages, %s frames, qd %s%s%s'", csv_get(t, r, "direction"),
-		 csv_get(t, r, "fault"), csv_get(t, r, "page_size"), csv_get(t, r, "frames"),
+	snprintf(title, sizeof(title), "title='%s, %s buffer, %s pages, %s frames, qd %s%s%s%s'",
+		 csv_get(t, r, "direction"), csv_get(t, r, "fault"), csv_get(t, r, "page_size"), csv_get(t, r, "frames"),
 		 csv_get(t, r, "qd")[0] ? csv_get(t, r, "qd") : "1",
+		 !strcmp(csv_get(t, r, "complete"), "interrupt") ? ", interrupt completion" : "",
 		 !strcmp(csv_get(t, r, "window"), "device")
 			 ? (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov, via device)" : " (copy, via device)")
 			 : (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov)" : ""),

@@ -26,7 +26,7 @@ long summary_match(const struct csv *a, size_t ra, const struct csv *b);
 /* Some row of facet_row's facet is the ring's (its table section and figure apply). */
 bool summary_facet_has_ring(const struct csv *t, size_t facet_row);
 long summary_find(const struct csv *t, size_t facet_row, const char *label, const char *bytes);
-/* A facet as a file-name part, e.g. "send-warm-4k-scattered-iov-device". */
+/* A facet as a file-name part, e.g. "send-warm-4k-scattered-iov-device-qd32-irq". */
 void summary_facet_name(const struct csv *t, size_t r, char *out, size_t cap);
 /* The MB/s of every status-0 repetition of summary row r's configuration, from results
  * (NULL: none) into a new array *out; how many (0: *out is NULL). */
