@@ -51,7 +51,7 @@ struct bench_opts {
 	/* the ring's axes */
 	uint64_t qds[MAX_LIST];
 	int nqds;
-	bool addr_gva, addr_registered, notify[3];
+	bool addr_gva, addr_registered, notify[3], complete_poll, complete_interrupt;
 	uint64_t spin_ns, requests;
 };
 
@@ -100,6 +100,9 @@ static void usage(FILE *out)
 		"  --notify LIST     poll,kick,adaptive: the I/O thread spins, sleeps until kicked,\n"
 		"                    or spins --spin ns first (default poll)\n"
 		"  --spin NS         adaptive spin budget, ns (default 50000)\n"
+		"  --complete LIST   poll,interrupt: the guest polls the used ring, or halts until\n"
+		"                    the host's interrupt when it has nothing to reap (virtio's\n"
+		"                    used_event; a facet, column complete) (default poll)\n"
 		"  --requests N      requests per ring send repetition, 1..10000 (default 2000);\n"
 		"                    --qd x size must fit half the guest's 1 GiB buffer region\n");
 }
@@ -224,7 +227,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "help", no_argument, 0, 'h' },            { "max-op-bytes", required_argument, 0, 'M' },
 		{ "qd", required_argument, 0, 'Q' },        { "ring-addr", required_argument, 0, 'A' },
 		{ "notify", required_argument, 0, 'I' },    { "spin", required_argument, 0, 'L' },
-		{ "requests", required_argument, 0, 'E' },
+		{ "requests", required_argument, 0, 'E' },  { "complete", required_argument, 0, 'C' },
 		{ 0, 0, 0, 0 },
 	};
 	static const char *const transport_names[] = { "basic", "extended", "ptcopy", "ring", NULL };
@@ -238,7 +241,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	*o = (struct bench_opts){ .reps = 5, .warmup = 1, .send = true, .warm = true, .pages_4k = true,
 				  .scattered = true, .timed = true, .copy = true, .through_device = -1, .pin = "auto",
 				  .order = ORDER_INTERLEAVED, .order_seed = ORDER_DEFAULT_SEED, .runs = 1,
-				  .addr_gva = true, .notify = { true }, .spin_ns = 50000, .requests = 2000 };
+				  .addr_gva = true, .notify = { true }, .complete_poll = true, .spin_ns = 50000,
+				  .requests = 2000 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -346,6 +350,10 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			for (int i = 0; i < 3; i++)
 				o->notify[i] = has(words, nwords, notify_names[i]);
 			break;
+		case 'C':
+			if (parse_pair(optarg, "poll", "interrupt", &o->complete_poll, &o->complete_interrupt))
+				return bad("--complete", optarg);
+			break;
 		case 'L':
 			o->spin_ns = strtoull(optarg, &end, 10);
 			if (*end || end == optarg || o->spin_ns > 1000000000ull)
@@ -384,7 +392,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	return 0;
 }
 
-/* The ring's rows: addressing x notification. */
+/* The ring's rows: completion (a facet) x addressing x notification (the label). */
 static int ring_rows(const struct bench_opts *o, struct config *out)
 {
 	static const char *const notify_names[] = { "poll", "kick", "adaptive" };
@@ -393,17 +401,20 @@ static int ring_rows(const struct bench_opts *o, struct config *out)
 
 	if (!has(o->transports, o->ntransports, "ring"))
 		return 0;
-	for (unsigned a = RING_ADDR_GVA; a <= RING_ADDR_REGISTERED; a++)
-		for (unsigned m = RING_NOTIFY_POLL; m <= RING_NOTIFY_ADAPTIVE; m++) {
-			if (!(a == RING_ADDR_GVA ? o->addr_gva : o->addr_registered) || !o->notify[m])
-				continue;
-			out[n] = (struct config){ .transport = t->name, .transport_id = t->id,
-						  .translate = a == RING_ADDR_GVA ? "gva" : "registered",
-						  .ring_addr = a, .ring_notify = m, .ring_spin_ns = o->spin_ns };
-			snprintf(out[n].label, sizeof(out[n].label), "ring(%s/%s)", a == RING_ADDR_GVA ? "gva" : "reg",
-				 notify_names[m]);
-			n++;
-		}
+	for (unsigned c = RING_COMPLETE_POLL; c <= RING_COMPLETE_INTERRUPT; c++)
+		for (unsigned a = RING_ADDR_GVA; a <= RING_ADDR_REGISTERED; a++)
+			for (unsigned m = RING_NOTIFY_POLL; m <= RING_NOTIFY_ADAPTIVE; m++) {
+				if (!(c == RING_COMPLETE_POLL ? o->complete_poll : o->complete_interrupt) ||
+				    !(a == RING_ADDR_GVA ? o->addr_gva : o->addr_registered) || !o->notify[m])
+					continue;
+				out[n] = (struct config){ .transport = t->name, .transport_id = t->id,
+							  .translate = a == RING_ADDR_GVA ? "gva" : "registered",
+							  .ring_addr = a, .ring_notify = m, .ring_complete = c,
+							  .ring_spin_ns = o->spin_ns };
+				snprintf(out[n].label, sizeof(out[n].label), "ring(%s/%s)",
+					 a == RING_ADDR_GVA ? "gva" : "reg", notify_names[m]);
+				n++;
+			}
 	return n;
 }
 
@@ -459,7 +470,7 @@ static bool ring_config(const struct bench_opts *o, struct config *c, uint64_t q
 /* Configurations ordered size-major, so the blocked order can run one size after another. */
 static size_t build_configs(const struct bench_opts *o, struct config *configs)
 {
-	struct config row[16], base;
+	struct config row[24], base; /* 5 doorbell rows, 2 x 2 x 3 ring rows */
 	int nrows = rows(o, row);
 	size_t n = 0;
 
@@ -590,6 +601,7 @@ static void build_commands(struct sweep *sw)
 			.delivery = cf->iov ? DELIVER_IOV : DELIVER_COPY, .through_device = cf->through_device,
 			.frame_seed = 1, .data_seed = n, .ring_addressing = cf->ring_addr, .ring_notify = cf->ring_notify,
 			.qd = cf->qd, .ring_spin_ns = cf->ring_spin_ns, .requests = cf->requests,
+			.ring_complete = cf->ring_complete,
 		};
 	}
 	sw->ncmds = nsteps + 1;

@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include "../transports/ring/ring.h"
 #include "../transports/transport.h"
 #include "dataset.h"
 #include "git.h"
@@ -25,7 +26,7 @@
 const char *const stage_names[NR_STAGES] = { "exit", "translate", "fault", "copy", "handler", "entry" };
 const char *const ring_stage_names[RING_STAGES] = { "queue", "translate", "copy", "device", "complete", "notice" };
 const char *const dataset_facet_cols[DATASET_NFACETS] = { "direction", "fault",    "page_size", "frames", "offset",
-							  "timing",    "delivery", "window",    "qd" };
+							  "timing",    "delivery", "window",    "qd",     "complete" };
 
 struct dataset {
 	char dir[512];
@@ -41,9 +42,11 @@ struct dataset {
 
 static const char results_header[] =
 	"config_id,label,transport,translate,direction,fault,page_size,frames,offset,bytes,timing,delivery,window,qd,"
-	"rep,status,total_ns,mbps,doorbells,pages_translated,faults,bytes_copied,exit_ns,translate_ns,fault_ns,copy_ns,handler_ns,"
+	"complete,rep,status,total_ns,mbps,doorbells,pages_translated,faults,bytes_copied,exit_ns,translate_ns,"
+	"fault_ns,copy_ns,handler_ns,"
 	"entry_ns,guest_ns,bound_ns,pct_of_bound,memcpy_ns,pct_of_memcpy,clock,requests,req_per_s,lat_p50_ns,"
-	"lat_p99_ns,kicks_per_req,reqs_per_round,io_busy_pct,io_cpu_pct,ring_queue_ns,ring_translate_ns,ring_copy_ns,"
+	"lat_p99_ns,kicks_per_req,reqs_per_round,interrupts_per_req,io_busy_pct,io_cpu_pct,ring_queue_ns,"
+	"ring_translate_ns,ring_copy_ns,"
 	"ring_device_ns,ring_complete_ns,ring_notice_ns,gather_ns,pct_of_gather\n";
 
 void sample_add_stages(struct sample *s, const struct stage_times *t, uint64_t tsc_khz)
@@ -92,7 +95,8 @@ void sample_add_requests(struct sample *s, const struct pg_result *g, const stru
 
 	s->requests = g->requests ? g->requests : 1;
 	s->req_per_s = n / window * 1e9;
-	s->lat_p50_ns = s->lat_p99_ns = s->kicks_per_req = s->reqs_per_round = s->io_busy_pct = s->io_cpu_pct = NAN;
+	s->lat_p50_ns = s->lat_p99_ns = s->kicks_per_req = s->reqs_per_round = s->irqs_per_req = s->io_busy_pct =
+		s->io_cpu_pct = NAN;
 	for (int st = 0; st < RING_STAGES; st++)
 		s->ring_ns[st] = NAN;
 	s->lat_hist_ok = one_shot && asked && sample_lat_hist_valid(g, asked);
@@ -104,6 +108,7 @@ void sample_add_requests(struct sample *s, const struct pg_result *g, const stru
 	s->lat_p99_ns = (double)g->lat_p99 * ns_per_tick;
 	s->kicks_per_req = (double)t->kicks / n;
 	s->reqs_per_round = t->rounds ? (double)t->requests / (double)t->rounds : NAN;
+	s->irqs_per_req = (double)t->interrupts / n;
 	s->io_busy_pct = 100.0 * (double)t->io_busy * ns_per_tick / window;
 	s->io_cpu_pct = 100.0 - 100.0 * (double)t->io_sleep * ns_per_tick / window;
 	if (s->io_cpu_pct < 0 || s->io_busy_pct > 100) /* the thread's clock and the guest's disagree */
@@ -267,12 +272,18 @@ static int commit_file(const struct dataset *ds, const char *name, FILE *f)
 	return bad || rename(tmp, path) ? -1 : 0;
 }
 
+const char *complete_name(unsigned complete)
+{
+	return complete == RING_COMPLETE_INTERRUPT ? "interrupt" : "poll";
+}
+
 static void config_fields(char *out, size_t cap, size_t id, const struct config *c)
 {
-	snprintf(out, cap, "%zu,%s,%s,%s,%s,%s,%s,%s,%llu,%llu,%s,%s,%s,%u", id, c->label, c->transport, c->translate,
+	snprintf(out, cap, "%zu,%s,%s,%s,%s,%s,%s,%s,%llu,%llu,%s,%s,%s,%u,%s", id, c->label, c->transport, c->translate,
 		 c->direction, c->cold ? "cold" : "warm", page_size_name(c->page_shift), frames_name(c->frame_policy),
 		 (unsigned long long)c->offset, (unsigned long long)c->bytes, c->timing_off ? "off" : "on",
-		 c->iov ? "iov" : "copy", c->through_device ? "device" : "transfer", c->qd ? c->qd : 1);
+		 c->iov ? "iov" : "copy", c->through_device ? "device" : "transfer", c->qd ? c->qd : 1,
+		 complete_name(c->ring_complete));
 }
 
 static void json_str(FILE *f, const char *key, const char *value, bool last)
@@ -472,7 +483,8 @@ struct dataset *dataset_create(const char *dir, const struct config *configs, si
 
 enum metric {
 	M_MBPS, M_TOTAL, M_STAGE0, M_GUEST = M_STAGE0 + NR_STAGES, M_DOORBELLS, M_PAGES, M_FAULTS, M_COPIED,
-	M_BOUND, M_PCT, M_MEMCPY, M_PCT_MEMCPY, M_REQ_PER_S, M_LAT_P50, M_LAT_P99, M_KICKS, M_PER_ROUND, M_BUSY, M_CPU,
+	M_BOUND, M_PCT, M_MEMCPY, M_PCT_MEMCPY, M_REQ_PER_S, M_LAT_P50, M_LAT_P99, M_KICKS, M_PER_ROUND, M_IRQS, M_BUSY,
+	M_CPU,
 	M_RING0, M_RING_LAST = M_RING0 + RING_STAGES - 1, M_GATHER, M_PCT_GATHER, M_REQUESTS
 };
 
@@ -511,6 +523,8 @@ static double metric(const struct sample *s, int m)
 		return s->kicks_per_req;
 	case M_PER_ROUND:
 		return s->reqs_per_round;
+	case M_IRQS:
+		return s->irqs_per_req;
 	case M_BUSY:
 		return s->io_busy_pct;
 	case M_GATHER:
@@ -576,11 +590,12 @@ static int write_summary(const struct dataset *ds)
 		return -1;
 	}
 	fprintf(f, "config_id,label,transport,translate,direction,fault,page_size,frames,offset,bytes,timing,delivery,"
-		   "window,qd,n,median_mbps,p5_mbps,p95_mbps,min_mbps,max_mbps,cv,median_total_ns,median_exit_ns,"
+		   "window,qd,complete,n,median_mbps,p5_mbps,p95_mbps,min_mbps,max_mbps,cv,median_total_ns,median_exit_ns,"
 		   "median_translate_ns,median_fault_ns,median_copy_ns,median_handler_ns,median_entry_ns,"
 		   "median_guest_ns,median_doorbells,median_pages_translated,median_faults,median_bytes_copied,"
 		   "bound_ns,median_pct_of_bound,median_memcpy_ns,median_pct_of_memcpy,median_req_per_s,"
-		   "median_lat_p50_ns,median_lat_p99_ns,median_kicks_per_req,median_reqs_per_round,median_io_busy_pct,"
+		   "median_lat_p50_ns,median_lat_p99_ns,median_kicks_per_req,median_reqs_per_round,"
+		   "median_interrupts_per_req,median_io_busy_pct,"
 		   "median_io_cpu_pct,median_ring_queue_ns,median_ring_translate_ns,median_ring_copy_ns,"
 		   "median_ring_device_ns,median_ring_complete_ns,median_ring_notice_ns,median_gather_ns,"
 		   "median_pct_of_gather,median_requests\n");
@@ -606,7 +621,8 @@ static int write_summary(const struct dataset *ds)
 		put_median(f, v, ok, n, M_PCT_MEMCPY, 2);
 		put_median(f, v, ok, n, M_REQ_PER_S, 0);
 		for (int m = M_LAT_P50; m <= M_RING_LAST; m++)
-			put_median(f, v, ok, n, m, m == M_KICKS || m == M_PER_ROUND ? 3 : m == M_BUSY || m == M_CPU ? 1 : 0);
+			put_median(f, v, ok, n, m,
+				   m == M_KICKS || m == M_PER_ROUND || m == M_IRQS ? 3 : m == M_BUSY || m == M_CPU ? 1 : 0);
 		put_median(f, v, ok, n, M_GATHER, 0);
 		put_median(f, v, ok, n, M_PCT_GATHER, 2);
 		put_median(f, v, ok, n, M_REQUESTS, 0);
@@ -665,7 +681,7 @@ static int write_latency(const struct dataset *ds)
 
 int dataset_add(struct dataset *ds, const struct sample *s)
 {
-	char row[1280], fields[256], cells[NR_STAGES + 5][32], ring[RING_STAGES + 8][32], gather[2][32];
+	char row[1280], fields[256], cells[NR_STAGES + 5][32], ring[RING_STAGES + 9][32], gather[2][32];
 	int n;
 
 	config_fields(fields, sizeof(fields), s->config, &ds->configs[s->config]);
@@ -686,16 +702,17 @@ int dataset_add(struct dataset *ds, const struct sample *s)
 	ns_cell(ring[2], s->lat_p99_ns);
 	num_cell(ring[3], s->kicks_per_req, 3);
 	num_cell(ring[4], s->reqs_per_round, 3);
-	num_cell(ring[5], s->io_busy_pct, 1);
-	num_cell(ring[6], s->io_cpu_pct, 1);
+	num_cell(ring[5], s->irqs_per_req, 3);
+	num_cell(ring[6], s->io_busy_pct, 1);
+	num_cell(ring[7], s->io_cpu_pct, 1);
 	for (int st = 0; st < RING_STAGES; st++)
-		ns_cell(ring[7 + st], s->ring_ns[st]);
+		ns_cell(ring[8 + st], s->ring_ns[st]);
 	n--; /* the ring's columns follow the clock verdict */
 	ns_cell(gather[0], s->gather_ns);
 	num_cell(gather[1], s->pct_of_gather, 2);
-	n += snprintf(row + n, sizeof(row) - (size_t)n, ",%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
+	n += snprintf(row + n, sizeof(row) - (size_t)n, ",%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
 		      (unsigned long long)s->requests, ring[0], ring[1], ring[2], ring[3], ring[4], ring[5], ring[6],
-		      ring[7], ring[8], ring[9], ring[10], ring[11], ring[12], gather[0], gather[1]);
+		      ring[7], ring[8], ring[9], ring[10], ring[11], ring[12], ring[13], gather[0], gather[1]);
 	if (write(ds->results_fd, row, (size_t)n) != n)
 		return -1;
 	ds->samples = realloc(ds->samples, (ds->nsamples + 1) * sizeof(*ds->samples));

@@ -22,7 +22,7 @@ enum { STAGE_EXIT = 0, STAGE_ENTRY = NR_STAGES - 1 };
 extern const char *const ring_stage_names[RING_STAGES]; /* queue translate copy device complete notice */
 /* The columns whose values make a facet of a run (a table, a figure): all but the row
  * label and the size. */
-#define DATASET_NFACETS 9
+#define DATASET_NFACETS 10
 extern const char *const dataset_facet_cols[DATASET_NFACETS];
 
 /* One cell of a sweep. */
@@ -42,10 +42,11 @@ struct config {
 	bool iov;               /* delivery: iov (guest segments) or copy (host buffers) */
 	bool through_device;    /* window: the timed part includes the EXECUTE */
 	uint64_t max_per_doorbell; /* for the bound; 0: no doorbell per byte (the ring) */
-	/* the ring: requests in flight, addressing, notification, spin budget, and requests
-	 * per repetition (a stream of sends; 1 for every other transfer) */
+	/* the ring: requests in flight, addressing, notification, completion (RING_COMPLETE_*;
+	 * poll for every other transport), spin budget, and requests per repetition (a stream
+	 * of sends; 1 for every other transfer) */
 	uint32_t qd;
-	unsigned ring_addr, ring_notify;
+	unsigned ring_addr, ring_notify, ring_complete;
 	uint64_t ring_spin_ns, requests;
 };
 
@@ -62,10 +63,12 @@ struct sample {
 	double bound_ns, pct_of_bound;
 	double memcpy_ns, pct_of_memcpy; /* the paired host memcpy; NAN: not paired */
 	/* requests of the repetition and their rate; with the ring (else NAN): submit -> seen
-	 * latency p50/p99, kicks and requests per serving round of the I/O thread, its busy
-	 * (serving) and CPU (not asleep) share of the window, and per-request stage means */
+	 * latency p50/p99, kicks and requests per serving round of the I/O thread, interrupts
+	 * per request (interrupt completion), its busy (serving) and CPU (not asleep) share of
+	 * the window, and per-request stage means */
 	uint64_t requests;
-	double req_per_s, lat_p50_ns, lat_p99_ns, kicks_per_req, reqs_per_round, io_busy_pct, io_cpu_pct;
+	double req_per_s, lat_p50_ns, lat_p99_ns, kicks_per_req, reqs_per_round, irqs_per_req, io_busy_pct,
+		io_cpu_pct;
 	double ring_ns[RING_STAGES];
 	/* the paired gather of the transfer's own guest pages (see hostcopy.h), for every
 	 * request of the repetition, and the gather's share of the window; NAN: not paired */
@@ -155,5 +158,7 @@ int dataset_mkdirs(const char *dir);
 /* The git revision pagegate was built from: short sha, "-dirty" if the tree had changes. */
 const char *pagegate_revision(void);
 const char *frames_name(unsigned policy);
+/* A ring completion mode (RING_COMPLETE_*) as the `complete` column says it. */
+const char *complete_name(unsigned complete);
 
 #endif

@@ -560,8 +560,9 @@ static void plot_facet_init(struct facet *fc, const struct run_files *run, size_
 	fc->extra_cap = cap;
 	if (!skip || strcmp(skip, "qd"))
 		snprintf(qd, sizeof(qd), ", qd %s", csv_get(t, r, "qd")[0] ? csv_get(t, r, "qd") : "1");
-	snprintf(extra, cap, "title='%s, %s buffer, %s pages, %s frames%s%s%s'", csv_get(t, r, "direction"),
+	snprintf(extra, cap, "title='%s, %s buffer, %s pages, %s frames%s%s%s%s'", csv_get(t, r, "direction"),
 		 csv_get(t, r, "fault"), csv_get(t, r, "page_size"), csv_get(t, r, "frames"), qd,
+		 !strcmp(csv_get(t, r, "complete"), "interrupt") ? ", interrupt completion" : "",
 		 !strcmp(csv_get(t, r, "window"), "device")
 			 ? (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov, via device)" : " (copy, via device)")
 			 : (!strcmp(csv_get(t, r, "delivery"), "iov") ? " (iov)" : ""),

@@ -43,13 +43,15 @@ long summary_match(const struct csv *a, size_t ra, const struct csv *b)
 void summary_facet_name(const struct csv *t, size_t r, char *out, size_t cap)
 {
 	bool deep = csv_get(t, r, "qd")[0] && strcmp(csv_get(t, r, "qd"), "1"); /* schema < 4: no qd */
+	bool irq = !strcmp(csv_get(t, r, "complete"), "interrupt");             /* schema < 5: poll */
 
-	snprintf(out, cap, "%s-%s-%s-%s%s%s%s%s%s%s%s", csv_get(t, r, "direction"), csv_get(t, r, "fault"),
+	snprintf(out, cap, "%s-%s-%s-%s%s%s%s%s%s%s%s%s", csv_get(t, r, "direction"), csv_get(t, r, "fault"),
 		 csv_get(t, r, "page_size"), csv_get(t, r, "frames"), strcmp(csv_get(t, r, "offset"), "0") ? "-off" : "",
 		 strcmp(csv_get(t, r, "offset"), "0") ? csv_get(t, r, "offset") : "",
 		 strcmp(csv_get(t, r, "timing"), "on") ? "-untimed" : "",
 		 !strcmp(csv_get(t, r, "delivery"), "iov") ? "-iov" : "",
-		 !strcmp(csv_get(t, r, "window"), "device") ? "-device" : "", deep ? "-qd" : "", deep ? csv_get(t, r, "qd") : "");
+		 !strcmp(csv_get(t, r, "window"), "device") ? "-device" : "", deep ? "-qd" : "", deep ? csv_get(t, r, "qd") : "",
+		 irq ? "-irq" : "");
 }
 
 bool summary_facet_has_ring(const struct csv *t, size_t facet_row)

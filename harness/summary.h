@@ -28,7 +28,7 @@ bool summary_facet_has_ring(const struct csv *t, size_t facet_row);
 long summary_find(const struct csv *t, size_t facet_row, const char *label, const char *bytes);
 /* A size cell (bytes) for people: "64 B", "4 KiB", "3 MiB". */
 void summary_size_name(const char *bytes, char *out, size_t cap);
-/* A facet as a file-name part, e.g. "send-warm-4k-scattered-iov-device". */
+/* A facet as a file-name part, e.g. "send-warm-4k-scattered-iov-device-qd32-irq". */
 void summary_facet_name(const struct csv *t, size_t r, char *out, size_t cap);
 /* The MB/s of every status-0 repetition of summary row r's configuration, from results
  * (NULL: none) into a new array *out; how many (0: *out is NULL). */

@@ -1,12 +1,12 @@
 /*
  * The Table 7.1 view of a dataset (see table.h).  For each facet of the run (direction,
- * fault, page size, frame policy, offset, timing, delivery, window) it prints: MB/s per row and size with
- * the p5-p95 spread, the thesis's rows, the ratios extended(kvm)/basic(kvm),
- * extended(walk)/extended(kvm) and ptcopy/extended(kvm), and the median stage times at
- * the facet's largest size with the percentages of the bound and of the paired memcpy
- * reached; and for an iov-delivery facet, each row's throughput over the same row's with
- * copy delivery.  Each ratio comes with its bootstrap interval where the run kept its
- * repetitions (results.csv).
+ * fault, page size, frame policy, offset, timing, delivery, window, queue depth,
+ * completion) it prints: MB/s per row and size with the p5-p95 spread, the thesis's
+ * rows, the ratios extended(kvm)/basic(kvm), extended(walk)/extended(kvm) and
+ * ptcopy/extended(kvm), and the median stage times at the facet's largest size with the
+ * percentages of the bound and of the paired memcpy reached; and for an iov-delivery
+ * facet, each row's throughput over the same row's with copy delivery.  Each ratio
+ * comes with its bootstrap interval where the run kept its repetitions (results.csv).
  */
 #include <math.h>
 #include <stdbool.h>
@@ -324,10 +324,12 @@ static void print_requests(FILE *out, const struct csv *t, size_t facet_row, con
 			   const char **sizes, size_t nsizes)
 {
 	static const char *const ring_cols[] = { "median_lat_p50_ns", "median_lat_p99_ns", "median_kicks_per_req",
-						 "median_reqs_per_round", "median_io_busy_pct", "median_io_cpu_pct",
+						 "median_reqs_per_round", "median_interrupts_per_req",
+						 "median_io_busy_pct", "median_io_cpu_pct",
 						 "median_ring_queue_ns", "median_ring_translate_ns", "median_ring_copy_ns",
 						 "median_ring_device_ns", "median_ring_complete_ns", "median_ring_notice_ns" };
-	static const double scale[] = { 1e-3, 1e-3, 1, 1, 1, 1, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3 };
+	static const double scale[] = { 1e-3, 1e-3, 1, 1, 1, 1, 1, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3 };
+	enum { KICKS = 2, IRQS = 4, CPU = 6 }; /* counts KICKS..IRQS, shares to CPU, then times */
 	char name[32];
 
 	print_size_header(out, "requests/s", sizes, nsizes, 12);
@@ -339,9 +341,9 @@ static void print_requests(FILE *out, const struct csv *t, size_t facet_row, con
 	}
 	for (size_t s = 0; s < nsizes; s++) {
 		summary_size_name(sizes[s], name, sizeof(name));
-		fprintf(out, "ring at %s: latency p50 p99 (us), kicks/req, reqs/round, I/O thread busy %% and CPU %%, "
-			     "per request (us): queue translate copy device complete notice; the move (translate + "
-			     "copy) as %% of the paired memcpy and gather\n", name);
+		fprintf(out, "ring at %s: latency p50 p99 (us), kicks/req, reqs/round, irqs/req, I/O thread busy %% and "
+			     "CPU %%, per request (us): queue translate copy device complete notice; the move "
+			     "(translate + copy) as %% of the paired memcpy and gather\n", name);
 		for (size_t l = 0; l < nlabels; l++) {
 			long r = summary_find(t, facet_row, labels[l], sizes[s]);
 
@@ -349,7 +351,8 @@ static void print_requests(FILE *out, const struct csv *t, size_t facet_row, con
 				continue;
 			fprintf(out, "%-16s", labels[l]);
 			for (size_t c = 0; c < sizeof(ring_cols) / sizeof(ring_cols[0]); c++)
-				print_num(out, t, r, ring_cols[c], scale[c], c == 2 || c == 3 ? 8 : 7, c < 2 || c > 5 ? 2 : c < 4 ? 3 : 1);
+				print_num(out, t, r, ring_cols[c], scale[c], c >= KICKS && c <= IRQS ? 8 : 7,
+					  c < KICKS || c > CPU ? 2 : c <= IRQS ? 3 : 1);
 			print_pct(out, move_pct(t, (size_t)r, "median_memcpy_ns"), 7);
 			print_pct(out, move_pct(t, (size_t)r, "median_gather_ns"), 7);
 			fprintf(out, "\n");
@@ -364,14 +367,15 @@ static void print_facet(FILE *out, const struct run_tables *run, size_t facet_ro
 	size_t nlabels = distinct(t, facet_row, "label", labels), nsizes = distinct(t, facet_row, "bytes", sizes);
 	size_t ntable = 0;
 
-	fprintf(out, "\n== %s, %s buffer, %s pages, %s frames, offset %s, timing %s, %s delivery, timed %s, qd %s"
-		     "  (MB = 10^6 bytes)\n",
+	fprintf(out, "\n== %s, %s buffer, %s pages, %s frames, offset %s, timing %s, %s delivery, timed %s, qd %s, "
+		     "%s completion  (MB = 10^6 bytes)\n",
 		csv_get(t, facet_row, "direction"), csv_get(t, facet_row, "fault"), csv_get(t, facet_row, "page_size"),
 		csv_get(t, facet_row, "frames"), csv_get(t, facet_row, "offset"), csv_get(t, facet_row, "timing"),
 		csv_get(t, facet_row, "delivery"), !strcmp(csv_get(t, facet_row, "window"), "device")
 							  ? "through the device"
 							  : "transfer only",
-		csv_get(t, facet_row, "qd")[0] ? csv_get(t, facet_row, "qd") : "1");
+		csv_get(t, facet_row, "qd")[0] ? csv_get(t, facet_row, "qd") : "1",
+		csv_get(t, facet_row, "complete")[0] ? csv_get(t, facet_row, "complete") : "poll");
 	for (size_t s = 0; s < nsizes; s++) /* the thesis's columns: 1, 2, 3, 4 MiB */
 		for (int mib = 1; mib <= 4; mib++)
 			if (strtod(sizes[s], NULL) == (double)(mib << 20) && ntable < 4)

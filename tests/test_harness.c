@@ -332,11 +332,12 @@ static void test_compare_flags_the_changed_config(void **state)
 
 static const char *const results_columns[] = {
 	"config_id", "label", "transport", "translate", "direction", "fault", "page_size", "frames", "offset",
-	"bytes", "timing", "delivery", "window", "qd", "rep", "status", "total_ns", "mbps", "doorbells",
+	"bytes", "timing", "delivery", "window", "qd", "complete", "rep", "status", "total_ns", "mbps", "doorbells",
 	"pages_translated", "faults", "bytes_copied", "exit_ns", "translate_ns", "fault_ns", "copy_ns", "handler_ns", "entry_ns", "guest_ns", "bound_ns",
 	"pct_of_bound", "memcpy_ns", "pct_of_memcpy", "clock", "requests", "req_per_s", "lat_p50_ns", "lat_p99_ns",
-	"kicks_per_req", "reqs_per_round", "io_busy_pct", "io_cpu_pct", "ring_queue_ns", "ring_translate_ns",
-	"ring_copy_ns", "ring_device_ns", "ring_complete_ns", "ring_notice_ns", "gather_ns", "pct_of_gather",
+	"kicks_per_req", "reqs_per_round", "interrupts_per_req", "io_busy_pct", "io_cpu_pct", "ring_queue_ns",
+	"ring_translate_ns", "ring_copy_ns", "ring_device_ns", "ring_complete_ns", "ring_notice_ns", "gather_ns",
+	"pct_of_gather",
 };
 static const char *const numeric_columns[] = { "total_ns", "mbps", "bound_ns", "pct_of_bound", "copy_ns", "bytes_copied",
 					       "memcpy_ns", "pct_of_memcpy", "gather_ns", "pct_of_gather" };
@@ -489,9 +490,10 @@ static void check_latency_csv(const char *dir)
 	csv_free(lat);
 }
 
-/* bench over the ring: qd and addressing x notification axes, streams of sends, the
- * request columns filled for every row (a doorbell transfer is one request) and the
- * ring's own only for ring rows, the latency histograms, the table's ring section. */
+/* bench over the ring: qd, completion and addressing x notification axes, streams of
+ * sends, the request columns filled for every row (a doorbell transfer is one request)
+ * and the ring's own only for ring rows (interrupts only with interrupt completion), the
+ * latency histograms, the table's ring section and the facets' figures. */
 static void test_bench_ring_axes(void **state)
 {
 	char out[65536], dir[300];
@@ -505,19 +507,25 @@ static void test_bench_ring_axes(void **state)
 	snprintf(dir, sizeof(dir), "%s/ring-axes", tmp);
 	run(out, sizeof(out), "rm -rf %s", dir);
 	rc = run(out, sizeof(out), "%s/pagegate --mem 256M bench --quiet --sizes 64,4097 --reps 2 --transport basic,ring "
-		 "--qd 1,8 --ring-addr gva,registered --notify poll,kick --requests 300 --out %s", test_build_dir(), dir);
+		 "--qd 1,8 --ring-addr gva,registered --notify poll,kick --complete poll,interrupt --requests 300 --out %s",
+		 test_build_dir(), dir);
 	if (rc)
 		fail_msg("bench exited %d: %s", rc, out);
 	res = test_read_csv(dir, "results.csv");
-	assert_int_equal(res->nrows, (1 + 4 * 2) * 2 * 2); /* (basic + 4 ring rows x 2 qds) x sizes x reps */
+	assert_int_equal(res->nrows, (1 + 8 * 2) * 2 * 2); /* (basic + 8 ring rows x 2 qds) x sizes x reps */
 	for (size_t r = 0; r < res->nrows; r++) {
 		bool ring = !strcmp(csv_get(res, r, "transport"), "ring");
+		bool irq = !strcmp(csv_get(res, r, "complete"), "interrupt");
 
 		assert_string_equal(csv_get(res, r, "status"), "0");
 		assert_true(csv_num(res, r, "req_per_s") > 0);
 		assert_true(csv_num(res, r, "requests") == (ring ? 300 : 1));
 		assert_int_equal(csv_get(res, r, "lat_p50_ns")[0] != 0, ring);
 		assert_int_equal(csv_get(res, r, "io_cpu_pct")[0] != 0 || (ring && !csv_get(res, r, "io_busy_pct")[0]), ring);
+		assert_int_equal(csv_get(res, r, "interrupts_per_req")[0] != 0, ring);
+		assert_true(irq ? ring : !strcmp(csv_get(res, r, "complete"), "poll"));
+		if (ring && !irq) /* nobody halts: no interrupt */
+			assert_true(csv_num(res, r, "interrupts_per_req") == 0);
 		if (ring) {
 			ring_rows++;
 			assert_true(csv_num(res, r, "lat_p50_ns") <= csv_num(res, r, "lat_p99_ns"));
@@ -525,15 +533,17 @@ static void test_bench_ring_axes(void **state)
 			assert_true(!strcmp(csv_get(res, r, "qd"), "1") || !strcmp(csv_get(res, r, "qd"), "8"));
 		}
 	}
-	assert_int_equal(ring_rows, 4 * 2 * 2 * 2);
+	assert_int_equal(ring_rows, 8 * 2 * 2 * 2);
 	csv_free(res);
 	check_latency_csv(dir);
 	rc = run(out, sizeof(out), "%s/pagegate table %s", test_build_dir(), dir);
-	if (rc || !strstr(out, "requests/s") || !strstr(out, "ring(reg/kick)") || !strstr(out, "qd 8"))
+	if (rc || !strstr(out, "requests/s") || !strstr(out, "ring(reg/kick)") || !strstr(out, "qd 8, poll completion") ||
+	    !strstr(out, "qd 8, interrupt completion") || !strstr(out, "irqs/req"))
 		fail_msg("table (%d) lacks the ring sections: %s", rc, out);
 	rc = run(out, sizeof(out), "%s/pagegate plot %s", test_build_dir(), dir);
-	if (rc || !strstr(out, "requests-send-warm-4k-scattered-qd8.{png,svg,pdf}"))
-		fail_msg("plot (%d) drew no requests figure per queue depth: %s", rc, out);
+	if (rc || !strstr(out, "requests-send-warm-4k-scattered-qd8.{png,svg,pdf}") ||
+	    !strstr(out, "requests-send-warm-4k-scattered-qd8-irq.{png,svg,pdf}"))
+		fail_msg("plot (%d) drew no requests figure per queue depth and completion: %s", rc, out);
 }
 
 static pid_t start_sweep(const char *dir)

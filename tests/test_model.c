@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "../harness/csv.h"
+#include "../harness/dataset.h"
 #include "../harness/model.h"
 
 #define N 12
@@ -144,10 +145,26 @@ static void synth_free(struct synth *sy)
 	csv_free(sy->t);
 }
 
+/* The facet value `col` of a group's key: the label, then one space-separated value per
+ * facet column in dataset_facet_cols order (an absent column's value is empty). */
+static bool key_has(const char *key, const char *col, const char *want)
+{
+	const char *at = strchr(key, ' ');
+
+	for (size_t i = 0; i < DATASET_NFACETS && at; i++, at = strchr(at + 1, ' '))
+		if (!strcmp(dataset_facet_cols[i], col)) {
+			const char *end = strchr(at + 1, ' ');
+			size_t len = end ? (size_t)(end - at - 1) : strlen(at + 1);
+
+			return len == strlen(want) && !strncmp(at + 1, want, len);
+		}
+	return false;
+}
+
 static const struct model_group *group(const struct synth *sy, const char *label, const char *qd)
 {
 	for (size_t i = 0; i < sy->n; i++)
-		if (!strncmp(sy->g[i].key, label, strlen(label)) && !strcmp(strrchr(sy->g[i].key, ' ') + 1, qd))
+		if (!strncmp(sy->g[i].key, label, strlen(label)) && key_has(sy->g[i].key, "qd", qd))
 			return &sy->g[i];
 	fail_msg("no group %s qd %s", label, qd);
 	return NULL;

@@ -36,12 +36,14 @@ struct pg_transport {
 	 * op's device and waits for its output, `submit`/`reap` keep several in flight
 	 * (slot < qd; reap: 1 with a completion, its stage stamps added to acc, or 0 if none
 	 * yet); submitted requests reach the host at the next `flush` (one publication, one
-	 * fence and at most one kick per batch). */
+	 * fence and at most one kick per batch); `wait`, when reap found nothing, waits until a
+	 * completion may be there (it may return without one), counting its halts in acc. */
 	int (*prepare)(const struct pg_cmd *cmd, void *in, void *out);
 	int (*call)(uint32_t op, const void *in, uint64_t in_len, void *out, uint64_t out_cap, uint64_t *out_len);
 	int (*submit)(uint32_t slot, uint32_t op, const void *in, uint64_t in_len, void *out, uint64_t out_cap);
 	int (*reap)(struct pg_completion *c, struct pg_result *acc);
 	void (*flush)(void);
+	void (*wait)(struct pg_result *acc);
 };
 
 int pg_send(const struct pg_transport *t, uint32_t op, const void *buf, uint64_t len);

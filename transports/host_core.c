@@ -526,6 +526,7 @@ void engine_end_window(struct engine *e, struct vcpu *v, uint64_t guest_tsc)
 	e->t.io_busy += now.io_busy - e->counters_base.io_busy;
 	e->t.io_sleep += now.io_sleep - e->counters_base.io_sleep;
 	e->t.pages += now.pages - e->counters_base.pages;
+	e->t.interrupts += now.interrupts - e->counters_base.interrupts;
 	e->counters_base = now;
 }
 

@@ -42,9 +42,10 @@ struct stage_times {
 	uint64_t produced; /* output bytes devices produced (reserved at EXECUTE, or filled) */
 	/* own-port transports (the ring's I/O thread): requests served, kicks taken, serving
 	 * rounds (requests found together), and the thread's host ticks serving and asleep
-	 * (the rest of the time it spins: CPU spent waiting); they also add the pages they
-	 * translated to `pages` */
-	uint64_t requests, kicks, rounds, io_busy, io_sleep;
+	 * (the rest of the time it spins: CPU spent waiting), and interrupts it injected into
+	 * a halted vCPU (interrupt completion); they also add the pages they translated to
+	 * `pages` */
+	uint64_t requests, kicks, rounds, io_busy, io_sleep, interrupts;
 };
 
 /* The doorbell's registers, decoded (see doorbell_abi.h). */

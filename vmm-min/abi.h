@@ -137,9 +137,11 @@ struct pg_cmd {
 	uint64_t frame_seed;
 	uint64_t data_seed;
 	/* the ring transport (transports/ring/ring.h): queue size (0: default), addressing,
-	 * notification mode, the I/O thread's spin budget; a stream's depth and length */
+	 * notification mode, the I/O thread's spin budget; a stream's depth and length; how
+	 * the guest learns of completions (RING_COMPLETE_*) */
 	uint32_t ring_q, ring_addressing, ring_notify, qd;
 	uint64_t ring_spin_ns, requests;
+	uint32_t ring_complete, reserved;
 };
 
 #define PG_LAT_BUCKETS 128 /* of struct pg_result's latency histogram */
@@ -160,6 +162,7 @@ struct pg_result {
 	uint64_t requests, lat_p50, lat_p99;
 	uint64_t queue_ticks, translate_ticks, copy_ticks, device_ticks, complete_ticks, notice_ticks;
 	uint64_t clock_bad;
+	uint64_t halts; /* one-shot transports: times the guest halted for a completion */
 	/* one-shot streams: how many requests' latencies fell in each bucket (pg_lat_bucket);
 	 * the host uses them only if they add up to `requests` and that is at most what it
 	 * asked for */

@@ -9,8 +9,11 @@
  * ranges outside their buffer, unknown op ids — each completed with its error in the
  * status, or, when the status itself is unusable, with a used element of length 0 and
  * the guest's sentinel left in place; an available index moved by more than Q; the
- * descriptors and the available ring rewritten while the host serves them; a reset with
- * requests in flight; the area unmapped and its frames reused under a running ring.
+ * descriptors and the available ring rewritten while the host serves them; with interrupt
+ * completion, halts the host must end — nothing in flight, used_event never reached or
+ * garbage — each woken by exactly one interrupt, or (arg[1] = 1: the host holds another
+ * halt hook) the set-up refused; a reset with requests in flight; the area unmapped and
+ * its frames reused under a running ring.
  * Between the groups the ring must still echo byte-exact, and the one-shot library
  * (guest.c) must work at the end.  The ring
  * is driven by hand through ring_guest.h; the region's page tables are forged with
@@ -26,6 +29,7 @@
 #define SENTINEL 0x5e5e5e5eu          /* the guest's status before the host answers */
 #define HOSTILE_HEAD (HQ + 3)         /* an available-ring entry naming no descriptor */
 #define WAIT_SPINS (1ull << 31)       /* a completion never came: the check fails */
+#define WAIT_HALTS 1000               /* the same with interrupt completion */
 #define META_BUF (RING_MAX_BUFFERS - 1) /* registered: headers and statuses */
 #define IN_BUF 0
 #define OUT_BUF 1
@@ -47,11 +51,14 @@ static uint8_t in[SLOTS][DATA] __attribute__((aligned(4096)));
 static uint8_t out[SLOTS][DATA + 64] __attribute__((aligned(4096)));
 
 /* The ring as this file drives it; invariant: avail and used are the guest's copies of
- * the indices it published and reaped. */
+ * the indices it published and reaped; halts counts every halt since the first of the
+ * interrupt-completion attacks, whose interrupt count was first_irq. */
 static struct {
 	struct ring_view v;
 	enum ring_addressing addressing;
+	enum ring_complete complete;
 	uint16_t avail, used;
+	uint64_t halts, first_irq;
 } hr = { .v = { area, HQ } };
 
 static int failures;
@@ -77,14 +84,20 @@ static uint64_t setup_db(uint64_t addr, uint64_t bytes, uint64_t q, uint64_t mod
 }
 
 /* A fresh ring in `area`: indices 0, adaptive notification with a short spin budget (so
- * both the poll and the kick paths are crossed). */
-static int fresh_ring(enum ring_addressing addressing)
+ * both the poll and the kick paths are crossed), polled completions. */
+static int fresh_ring_completing(enum ring_addressing addressing, enum ring_complete complete)
 {
 	memset(area, 0, sizeof(area));
 	hr.addressing = addressing;
+	hr.complete = complete;
 	hr.avail = hr.used = 0;
-	return (int)setup_db((uint64_t)area, ring_area_bytes(HQ), HQ, addressing | (uint64_t)RING_NOTIFY_ADAPTIVE << 4,
-			     50000);
+	return (int)setup_db((uint64_t)area, ring_area_bytes(HQ), HQ,
+			     ring_modes(addressing, RING_NOTIFY_ADAPTIVE, complete), 50000);
+}
+
+static int fresh_ring(enum ring_addressing addressing)
+{
+	return fresh_ring_completing(addressing, RING_COMPLETE_POLL);
 }
 
 /* A descriptor address for p, inside registered buffer `index` starting at base. */
@@ -118,15 +131,21 @@ static void publish(uint16_t head)
 	hr.avail++;
 }
 
-/* The next used element, waited for (bounded: 0 if it never came). */
+/* The next used element, waited for (bounded: 0 if it never came) by polling, or with
+ * interrupt completion by halting. */
 static int take(struct ring_used_elem *e)
 {
-	for (uint64_t spin = 0; spin < WAIT_SPINS; spin++) {
+	uint64_t halts_before = hr.halts;
+
+	for (uint64_t spin = 0; spin < WAIT_SPINS && hr.halts - halts_before < WAIT_HALTS; spin++) {
 		if (ring_used_take(&hr.v, hr.used, e)) {
 			hr.used++;
 			return 1;
 		}
-		__asm__ volatile("pause");
+		if (hr.complete == RING_COMPLETE_INTERRUPT)
+			hr.halts += (uint64_t)ring_halt_for_used(&hr.v, hr.used, hr.used);
+		else
+			__asm__ volatile("pause");
 	}
 	return 0;
 }
@@ -227,7 +246,9 @@ static void setup_registers(void)
 	expect("ring set-up: area one page too large", (int)setup_db(a, b + 4096, HQ, modes, 0), PG_DB_EINVAL);
 	expect("ring set-up: area size + 2^32", (int)setup_db(a, b + (1ull << 32), HQ, modes, 0), PG_DB_EINVAL);
 	expect("ring set-up: area wrapping 2^64", (int)setup_db(TOP_PAGE, b, HQ, modes, 0), PG_DB_EINVAL);
-	expect("ring set-up: mode bits above 8", (int)setup_db(a, b, HQ, modes | 1ull << 8, 0), PG_DB_EINVAL);
+	expect("ring set-up: mode bits above 12", (int)setup_db(a, b, HQ, modes | 1ull << 12, 0), PG_DB_EINVAL);
+	expect("ring set-up: completion 2", (int)setup_db(a, b, HQ, modes | 2ull << 8, 0), PG_DB_EINVAL);
+	expect("ring set-up: completion 15", (int)setup_db(a, b, HQ, modes | 15ull << 8, 0), PG_DB_EINVAL);
 	expect("ring set-up: mode bit 63", (int)setup_db(a, b, HQ, modes | 1ull << 63, 0), PG_DB_EINVAL);
 	expect("ring set-up: addressing 2", (int)setup_db(a, b, HQ, modes | 2, 0), PG_DB_EINVAL);
 	expect("ring set-up: notification 3", (int)setup_db(a, b, HQ, 3 << 4, 0), PG_DB_EINVAL);
@@ -423,6 +444,67 @@ static void index_jump(void)
 	still_serves("ring: byte-exact after a fresh set-up");
 }
 
+/* A halt for nothing in particular (SYS_WAIT_IRQ): 1 if exactly one more interrupt than
+ * halts since the first came. */
+static int halt_took_one_interrupt(void)
+{
+	uint64_t irqs = syscall3(SYS_WAIT_IRQ, 0, 0, 0);
+
+	return irqs - hr.first_irq == hr.halts++;
+}
+
+/* Halt with used_event = event while the used index is still hr.used: 1 if it halted
+ * (counted) and came back. */
+static int halt_with_used_event(uint16_t event)
+{
+	int halted = ring_halt_for_used(&hr.v, event, hr.used);
+
+	hr.halts += (uint64_t)halted;
+	return halted;
+}
+
+/* With interrupt completion the ring holds the VM's halt hook, which must end every halt:
+ * with nothing in flight at once; with an entry made available that will never complete
+ * (the index moved by Q + 1: dropped), after its bounded wait whether used_event is the
+ * one the guest waits for or garbage; and the ring still serves byte-exact, halting for
+ * its completions.  Every halt is woken by exactly one interrupt. */
+static void halts_ended(void)
+{
+	expect("ring set-up with interrupt completion", fresh_ring_completing(RING_ADDR_GVA, RING_COMPLETE_INTERRUPT),
+	       PG_DB_OK);
+	hr.first_irq = syscall3(SYS_WAIT_IRQ, 0, 0, 0);
+	hr.halts = 1;
+	check("ring interrupt completion: a halt with nothing in flight ends with an interrupt", hr.first_irq > 0, 0);
+	still_serves("ring interrupt completion: byte-exact, halting for the completions");
+	check("ring interrupt completion: entries that never complete (index moved by Q + 1)", jump(HQ + 1), 0);
+	check("ring interrupt completion: a halt for a completion that never comes ends (bounded)",
+	      halt_with_used_event(hr.used), 0);
+	check("ring interrupt completion: a halt with used_event behind the used index ends",
+	      halt_with_used_event((uint16_t)(hr.used - 1)), 0);
+	check("ring interrupt completion: a halt with used_event 2^15 ahead ends",
+	      halt_with_used_event((uint16_t)(hr.used + 0x8000)), 0);
+	check("ring interrupt completion: every halt woken by exactly one interrupt", halt_took_one_interrupt(), 0);
+	expect("ring reset with interrupt completion", (int)ring_doorbell(RING_RESET, 0, 0, 0, 0, 0), PG_DB_OK);
+}
+
+/* Where the host holds another halt hook (arg[1] = 1): the set-up is refused and a halt
+ * is that hook's to end; elsewhere the ring's hook ends every halt (halts_ended).  Then a
+ * polled ring again. */
+static void interrupt_completion(void)
+{
+	ring_doorbell(RING_RESET, 0, 0, 0, 0, 0);
+	if (user_params.arg[1] == 1) {
+		expect("ring set-up with interrupt completion while another halt hook is installed",
+		       fresh_ring_completing(RING_ADDR_GVA, RING_COMPLETE_INTERRUPT), PG_DB_ESTATE);
+		/* the VM's first interrupt: nothing injects one in hostile mode but a halt hook */
+		check("a halt then is ended by the other hook's interrupt", syscall3(SYS_WAIT_IRQ, 0, 0, 0) == 1, 0);
+	} else {
+		halts_ended();
+	}
+	expect("ring set-up after interrupt completion", fresh_ring(RING_ADDR_GVA), PG_DB_OK);
+	still_serves("ring: byte-exact, polled again");
+}
+
 /* One completion of the race: slot s's echo of its n bytes exactly, or an error status
  * with nothing written; a hostile head, length 0. */
 static int race_completion_ok(const struct ring_used_elem *e, const uint64_t *n, uint32_t *ok)
@@ -573,6 +655,7 @@ int hostile_ring_run(void)
 	refused_requests();
 	registered_requests();
 	index_jump();
+	interrupt_completion();
 	race();
 	reset_in_flight();
 	area_unmapped_while_running();

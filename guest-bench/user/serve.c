@@ -230,6 +230,8 @@ static void run_stream(const struct pg_transport *t, uint8_t *in, uint8_t *out)
 				   out + 8 * submitted, 8);
 	t->flush();
 	while (done < submitted && status == PG_DB_OK) { /* reap what is there, resubmit it as one batch */
+		uint64_t reaped = done;
+
 		while (status == PG_DB_OK && t->reap(&c, &res)) {
 			res.lat_hist[pg_lat_bucket(c.latency_ticks)]++;
 			latency[done++] = c.latency_ticks;
@@ -243,6 +245,8 @@ static void run_stream(const struct pg_transport *t, uint8_t *in, uint8_t *out)
 			}
 		}
 		t->flush();
+		if (done == reaped && t->wait)
+			t->wait(&res);
 	}
 	t1 = window_end(in, cmd.bytes);
 	finish(status, t0, t1, faults0);

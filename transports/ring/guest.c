@@ -2,13 +2,15 @@
  * Guest half of the ring transport (ring 3): the ring area, one request header and
  * status per slot (Q/4 slots of four fixed descriptors: header, input, output, status),
  * set-up and registration doorbells, submission with release ordering and a kick only
- * when avail_event asks for one (EVENT_IDX), and reaping by polling the used ring.  As
- * a `struct pg_transport` it is a one-shot transport: `call` makes one request and waits
- * for it, `prepare` sets the ring up for a command (its Q, addressing, notification,
- * and — with registered addressing — the command's buffers), `stream` keeps QD requests
- * in flight.  Buffers are faulted in before use: the host never injects a fault here.
- * The raw primitives it is made of (doorbell, descriptors, publish, take a used element)
- * are exported in ring_guest.h for tests that drive a ring by hand.
+ * when avail_event asks for one (EVENT_IDX), and reaping by polling the used ring or —
+ * with interrupt completion, when there is nothing to reap — halting for the host's
+ * interrupt after asking for it with used_event (ring.h).  As a `struct pg_transport` it
+ * is a one-shot transport: `call` makes one request and waits for it, `prepare` sets the
+ * ring up for a command (its Q, addressing, notification, completion, and — with
+ * registered addressing — the command's buffers), `stream` keeps QD requests in flight.
+ * Buffers are faulted in before use: the host never injects a fault here.  The raw
+ * primitives it is made of (doorbell, descriptors, publish, take a used element, halt for
+ * a completion) are exported in ring_guest.h for tests that drive a ring by hand.
  */
 #include "../../guest-bench/lib/guest.h"
 #include "../guest_api.h"
@@ -29,6 +31,7 @@ static struct {
 	struct ring_view view; /* area, q */
 	uint32_t slots;
 	enum ring_addressing addressing;
+	enum ring_complete complete;
 	uint16_t avail_idx, used_seen;
 	uint16_t published; /* the available index the host has been shown */
 	uint32_t in_flight;
@@ -46,7 +49,17 @@ static volatile uint16_t *avail_word(const struct ring_view *v, uint64_t index) 
 
 static volatile uint16_t *avail_event_word(const struct ring_view *v)
 {
-	return (volatile uint16_t *)(v->area + ring_used_offset(v->q) + 4 + 8ull * v->q);
+	return (volatile uint16_t *)(v->area + ring_avail_event_offset(v->q));
+}
+
+static volatile uint16_t *used_event_word(const struct ring_view *v)
+{
+	return (volatile uint16_t *)(v->area + ring_used_event_offset(v->q));
+}
+
+static uint16_t used_index(const struct ring_view *v)
+{
+	return __atomic_load_n((uint16_t *)(v->area + ring_used_offset(v->q) + 2), __ATOMIC_ACQUIRE);
 }
 
 volatile struct ring_desc *ring_desc_at(const struct ring_view *v, uint32_t i)
@@ -85,14 +98,24 @@ void ring_publish(const struct ring_view *v, uint16_t old, uint16_t new_idx)
 
 int ring_used_take(const struct ring_view *v, uint16_t seen, struct ring_used_elem *e)
 {
-	uint64_t used_at = ring_used_offset(v->q);
 	const volatile struct ring_used_elem *elem;
 
-	if (__atomic_load_n((uint16_t *)(v->area + used_at + 2), __ATOMIC_ACQUIRE) == seen)
+	if (used_index(v) == seen)
 		return 0;
-	elem = (const volatile struct ring_used_elem *)(v->area + used_at + 4 + 8ull * (seen & (v->q - 1)));
+	elem = (const volatile struct ring_used_elem *)(v->area + ring_used_offset(v->q) + 4 +
+							 8ull * (seen & (v->q - 1)));
 	e->id = elem->id;
 	e->len = elem->len;
+	return 1;
+}
+
+int ring_halt_for_used(const struct ring_view *v, uint16_t event, uint16_t seen)
+{
+	*used_event_word(v) = event;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* used_event is out before the used index is read */
+	if (used_index(v) != seen)
+		return 0;
+	syscall3(SYS_WAIT_IRQ, 0, 0, 0);
 	return 1;
 }
 
@@ -131,7 +154,8 @@ static int pg_ring_reset(void)
 	return (int)ring_doorbell(RING_RESET, 0, 0, 0, 0, 0);
 }
 
-static int pg_ring_setup(uint32_t q, enum ring_addressing addressing, enum ring_notify notify, uint64_t spin_ns)
+static int pg_ring_setup(uint32_t q, enum ring_addressing addressing, enum ring_notify notify,
+			 enum ring_complete complete, uint64_t spin_ns)
 {
 	uint64_t status;
 
@@ -141,9 +165,10 @@ static int pg_ring_setup(uint32_t q, enum ring_addressing addressing, enum ring_
 	ring.view.q = q;
 	ring.slots = q / 4;
 	ring.addressing = addressing;
+	ring.complete = complete;
 	ring.avail_idx = ring.used_seen = ring.published = 0;
 	ring.in_flight = 0;
-	status = ring_doorbell(RING_SETUP, (uint64_t)area, ring_area_bytes(q), q, addressing | (uint64_t)notify << 4,
+	status = ring_doorbell(RING_SETUP, (uint64_t)area, ring_area_bytes(q), q, ring_modes(addressing, notify, complete),
 			       spin_ns);
 	ring.up = status == PG_DB_OK;
 	return (int)status;
@@ -249,6 +274,18 @@ static int pg_ring_reap(struct pg_completion *c, struct pg_result *acc)
 	return 1;
 }
 
+/* Nothing to reap: wait a little (poll), or halt until the host's interrupt says a
+ * completion may be there (interrupt completion); the halts are counted in acc. */
+static void pg_ring_wait(struct pg_result *acc)
+{
+	if (ring.complete != RING_COMPLETE_INTERRUPT) {
+		__asm__ volatile("pause");
+		return;
+	}
+	if (ring_halt_for_used(&ring.view, ring.used_seen, ring.used_seen) && acc)
+		acc->halts++;
+}
+
 /* Register the command's buffers (and the headers) when the ring uses registered
  * addressing; fault the buffers in either way. */
 static int ring_prepare(const struct pg_cmd *cmd, void *in, void *out)
@@ -272,10 +309,10 @@ static int ring_prepare(const struct pg_cmd *cmd, void *in, void *out)
 	     (status = pg_ring_register(OUT_BUFFER, out, out_bytes)) != PG_DB_OK))
 		return status;
 	return pg_ring_setup(q, (enum ring_addressing)cmd->ring_addressing, (enum ring_notify)cmd->ring_notify,
-			     cmd->ring_spin_ns);
+			     (enum ring_complete)cmd->ring_complete, cmd->ring_spin_ns);
 }
 
-/* One request, waited for by polling the used ring. */
+/* One request, waited for as the ring was set up to (polling, or halting). */
 static int ring_call(uint32_t op, const void *in, uint64_t in_len, void *out, uint64_t out_cap, uint64_t *out_len)
 {
 	struct pg_completion c;
@@ -285,7 +322,7 @@ static int ring_call(uint32_t op, const void *in, uint64_t in_len, void *out, ui
 		return status;
 	pg_ring_flush();
 	while (!pg_ring_reap(&c, NULL))
-		__asm__ volatile("pause");
+		pg_ring_wait(NULL);
 	*out_len = c.out_len;
 	return c.slot == 0 ? c.status : PG_RESULT_BADCMD;
 }
@@ -298,4 +335,5 @@ const struct pg_transport pg_transport_ring = {
 	.submit = pg_ring_submit,
 	.reap = pg_ring_reap,
 	.flush = pg_ring_flush,
+	.wait = pg_ring_wait,
 };

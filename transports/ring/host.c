@@ -9,9 +9,14 @@
  * release ordering.  When the ring is empty it spins (poll), sleeps on an eventfd bound
  * to the port by KVM_IOEVENTFD (kick: a kick then never leaves KVM), or spins for a
  * budget and then sleeps (adaptive); before sleeping it asks for a kick through
- * avail_event (EVENT_IDX) and looks once more.  Counters (requests, kicks, rounds, time
- * serving and time asleep) feed the stage times of the session's window.
+ * avail_event (EVENT_IDX) and looks once more.  With interrupt completion, after each
+ * round it signals an eventfd ("call") when used_event asks (EVENT_IDX), and the ring
+ * holds the VM's halt hook: a halted vCPU waits on that eventfd — never longer than
+ * RING_HALT_MAX_MS, not at all with nothing in flight — and then gets PG_NOTIFY_VECTOR.
+ * Counters (requests, kicks, rounds, time serving and time asleep, interrupts) feed the
+ * stage times of the session's window.
  */
+#include <assert.h>
 #include <errno.h>
 #include <hwloc.h>
 #include <poll.h>
@@ -24,6 +29,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
 #include "../../devices/registry.h"
@@ -35,6 +41,7 @@
 
 #define RING_SPIN_MAX_NS 1000000000ull /* a spin budget above 1 s is refused */
 #define RING_SLEEP_MS 20                /* a sleeping thread looks at `stop` this often */
+#define RING_HALT_MAX_MS 20             /* longest a halted vCPU waits for a completion */
 /* One registration: the guest's whole buffer region at most (2 MiB of page addresses on
  * the host, one walk per page on the doorbell that registers it). */
 #define RING_REGISTER_MAX_BYTES (1ull << 30)
@@ -42,6 +49,7 @@
 struct ring_counters {
 	_Atomic uint64_t requests, kicks, rounds, busy, sleep, errors;
 	_Atomic uint64_t pages; /* translated by the chain reader (chain.h) */
+	uint64_t interrupts; /* the vCPU thread's: injected at a halt */
 };
 
 struct ring_host {
@@ -53,9 +61,11 @@ struct ring_host {
 	bool running; /* the thread exists (changed on the vCPU thread only) */
 	atomic_bool stop;
 	int kick_fd;
+	int call_fd; /* interrupt completion: the I/O thread signals, the halted vCPU waits */
 	struct ring_mem rm;
 	struct ring_space sp;
 	enum ring_notify notify;
+	enum ring_complete complete;
 	uint64_t spin_ticks;
 	enum delivery delivery;
 	uint64_t max_bytes;
@@ -91,7 +101,12 @@ static _Atomic uint16_t *used_idx(const struct ring_host *h)
 
 static _Atomic uint16_t *avail_event(const struct ring_host *h)
 {
-	return ring_mem_at(&h->rm, ring_used_offset(h->rm.q) + 4 + 8ull * h->rm.q);
+	return ring_mem_at(&h->rm, ring_avail_event_offset(h->rm.q));
+}
+
+static _Atomic uint16_t *used_event(const struct ring_host *h)
+{
+	return ring_mem_at(&h->rm, ring_used_event_offset(h->rm.q));
 }
 
 static void put_used(struct ring_host *h, uint32_t id, uint32_t len)
@@ -247,6 +262,38 @@ static bool serve_available(struct ring_host *h, uint16_t avail)
 	return true;
 }
 
+/* Keep the guest from kicking while the thread polls: avail_event far ahead. */
+static void no_kicks_please(struct ring_host *h)
+{
+	atomic_store_explicit(avail_event(h), (uint16_t)(h->last_avail + 0x8000), memory_order_release);
+}
+
+/* Interrupt completion, after a round moved the used index from `old`: signal the call
+ * eventfd if used_event (the guest's, read once after a full fence, as EVENT_IDX needs)
+ * lies in what the round completed. */
+static void call_if_asked(struct ring_host *h, uint16_t old)
+{
+	atomic_thread_fence(memory_order_seq_cst); /* the used index is out before used_event is read */
+	if (ring_need_event(atomic_load_explicit(used_event(h), memory_order_relaxed), h->used_idx, old))
+		eventfd_write(h->call_fd, 1);
+}
+
+/* One serving round up to `avail` (serve_available), then what follows it: the call if
+ * used_event asks (interrupt completion), avail_event pushed ahead again (poll
+ * notification).  False if nothing was served (the index jumped by more than Q). */
+static bool serve_round(struct ring_host *h, uint16_t avail)
+{
+	uint16_t used_before = h->used_idx;
+
+	if (!serve_available(h, avail))
+		return false;
+	if (h->complete == RING_COMPLETE_INTERRUPT)
+		call_if_asked(h, used_before);
+	if (h->notify == RING_NOTIFY_POLL)
+		no_kicks_please(h);
+	return true;
+}
+
 /* Ask for a kick at the next request, look once more, then sleep on the eventfd. */
 static void sleep_for_kick(struct ring_host *h)
 {
@@ -272,12 +319,6 @@ static void wait_for_requests(struct ring_host *h, uint64_t *spun_since)
 		return;
 	}
 	_mm_pause();
-}
-
-/* Keep the guest from kicking while the thread polls: avail_event far ahead. */
-static void no_kicks_please(struct ring_host *h)
-{
-	atomic_store_explicit(avail_event(h), (uint16_t)(h->last_avail + 0x8000), memory_order_release);
 }
 
 /* The last PU other than the one the calling (vCPU) thread runs on, or NULL (one PU, or
@@ -329,10 +370,8 @@ static void *io_thread(void *arg)
 			continue;
 		}
 		t0 = __rdtsc();
-		if (!serve_available(h, avail))
+		if (!serve_round(h, avail))
 			continue;
-		if (h->notify == RING_NOTIFY_POLL)
-			no_kicks_please(h);
 		atomic_fetch_add_explicit(&h->n.rounds, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&h->n.busy, __rdtsc() - t0, memory_order_relaxed);
 		spun_since = __rdtsc();
@@ -403,25 +442,116 @@ static int start_thread(struct ring_host *h)
 	return rc;
 }
 
-/* RING_SETUP: RDI area, RSI bytes, R8 Q, R9 modes, RCX spin budget (ns); full-width. */
+/* Whether a halted vCPU is to be woken now: nothing in flight (the available index is the
+ * used one), or the used index has moved past used_event.  Every word is the guest's,
+ * read once: a wrong answer costs the guest a spurious wake-up or a bounded wait. */
+static bool halt_wait_over(const struct ring_host *h)
+{
+	uint16_t used = atomic_load_explicit(used_idx(h), memory_order_acquire);
+
+	return atomic_load_explicit(avail_idx(h), memory_order_acquire) == used ||
+	       atomic_load_explicit(used_event(h), memory_order_relaxed) != used;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((now.tv_sec - t0->tv_sec) * 1000000000L + (now.tv_nsec - t0->tv_nsec)) / 1000000;
+}
+
+/* KVM_EXIT_HLT while the ring runs with interrupt completion (the VM's halt hook, on the
+ * vCPU thread, which also runs set-up and reset: the ring stays up meanwhile).  Bounded:
+ * it waits on the call eventfd until the wait is over, a stop is requested, or
+ * RING_HALT_MAX_MS have passed, and then injects the interrupt whatever happened.  A
+ * vCPU that halted with interrupts off cannot take one: it resumes without. */
+static enum exit_action ring_on_halt(struct vcpu *v, void *ctx)
+{
+	struct ring_host *h = ctx;
+	struct pollfd p = { h->call_fd, POLLIN, 0 };
+	struct timespec t0;
+	uint64_t calls;
+	long left = RING_HALT_MAX_MS;
+
+	assert(h->running && h->complete == RING_COMPLETE_INTERRUPT);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (left > 0 && !vm_stop_requested && !halt_wait_over(h)) {
+		if (poll(&p, 1, (int)left) == 1 && read(h->call_fd, &calls, sizeof(calls)) != sizeof(calls))
+			break;
+		left = RING_HALT_MAX_MS - ms_since(&t0);
+	}
+	if (vcpu_interrupt(v, PG_NOTIFY_VECTOR) == 0)
+		h->n.interrupts++;
+	return EXIT_CONTINUE;
+}
+
+/* RING_SETUP's registers, full-width: Q a power of two in range, known modes and no other
+ * R9 bit, a spin budget of at most 1 s, a page-aligned area of exactly Q's size that does
+ * not wrap.  PG_DB_OK or PG_DB_EINVAL. */
+static int setup_regs_check(const struct kvm_regs *r)
+{
+	uint64_t q = r->r8;
+
+	if (q < RING_QUEUE_MIN || q > RING_QUEUE_MAX || (q & (q - 1)) || (r->r9 >> 12) ||
+	    (r->r9 & 0xf) > RING_ADDR_REGISTERED || (r->r9 >> 4 & 0xf) > RING_NOTIFY_ADAPTIVE ||
+	    (r->r9 >> 8 & 0xf) > RING_COMPLETE_INTERRUPT || r->rcx > RING_SPIN_MAX_NS || (r->rdi & 4095) ||
+	    r->rsi != ring_area_bytes((uint32_t)q) || !range_fits(r->rdi, r->rsi))
+		return PG_DB_EINVAL;
+	return PG_DB_OK;
+}
+
+static void close_fds(struct ring_host *h)
+{
+	bind_kick(h, false);
+	close(h->kick_fd);
+	if (h->call_fd >= 0)
+		close(h->call_fd);
+	h->call_fd = -1;
+}
+
+/* The kick eventfd bound to the port, and with interrupt completion the call eventfd;
+ * PG_DB_OK, or PG_DB_ENOMEM with neither. */
+static int open_fds(struct ring_host *h)
+{
+	h->call_fd = -1;
+	h->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (h->kick_fd < 0)
+		return PG_DB_ENOMEM;
+	if (bind_kick(h, true)) {
+		close(h->kick_fd);
+		return PG_DB_ENOMEM;
+	}
+	if (h->complete == RING_COMPLETE_INTERRUPT && (h->call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		close_fds(h);
+		return PG_DB_ENOMEM;
+	}
+	return PG_DB_OK;
+}
+
+/* RING_SETUP: RDI area, RSI bytes, R8 Q, R9 modes, RCX spin budget (ns); full-width.  An
+ * interrupt-completion ring takes the VM's halt hook, so it is refused (ESTATE) while
+ * another one (the camera's) is installed. */
 static int setup(struct ring_host *h, struct vcpu *v, const struct kvm_regs *r)
 {
-	uint64_t q = r->r8, addressing = r->r9 & 0xf, notify = (r->r9 >> 4) & 0xf;
+	uint64_t q = r->r8, complete = r->r9 >> 8 & 0xf;
+	struct vm *vm = h->e->vm;
 	int status;
 
 	if (h->running)
 		return PG_DB_ESTATE;
-	if (q < RING_QUEUE_MIN || q > RING_QUEUE_MAX || (q & (q - 1)) || (r->r9 >> 8) ||
-	    addressing > RING_ADDR_REGISTERED || notify > RING_NOTIFY_ADAPTIVE || r->rcx > RING_SPIN_MAX_NS ||
-	    (r->rdi & 4095) || r->rsi != ring_area_bytes((uint32_t)q) || !range_fits(r->rdi, r->rsi))
+	if (setup_regs_check(r) != PG_DB_OK)
 		return PG_DB_EINVAL;
+	if (complete == RING_COMPLETE_INTERRUPT && vm->halt_hook)
+		return PG_DB_ESTATE;
 	status = map_area(h, r->rdi, (uint32_t)q, vcpu_sregs(v)->cr3);
 	if (status != PG_DB_OK)
 		return status;
-	h->sp.mem = &h->e->vm->mem;
+	h->sp.mem = &vm->mem;
 	h->sp.cr3 = vcpu_sregs(v)->cr3;
-	h->sp.addressing = (enum ring_addressing)addressing;
-	h->notify = (enum ring_notify)notify;
+	h->sp.addressing = (enum ring_addressing)(r->r9 & 0xf);
+	h->notify = (enum ring_notify)(r->r9 >> 4 & 0xf);
+	h->complete = (enum ring_complete)complete;
 	h->spin_ticks = r->rcx * (v->tsc_khz ? v->tsc_khz : 1000000) / 1000000;
 	h->delivery = h->e->delivery;
 	h->max_bytes = h->e->max_op_bytes;
@@ -432,32 +562,35 @@ static int setup(struct ring_host *h, struct vcpu *v, const struct kvm_regs *r)
 		return PG_DB_ENOMEM;
 	if (!h->in_buf && buffers_alloc(h))
 		return PG_DB_ENOMEM;
-	h->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (h->kick_fd < 0)
+	if (open_fds(h) != PG_DB_OK)
 		return PG_DB_ENOMEM;
-	if (bind_kick(h, true)) {
-		close(h->kick_fd);
-		return PG_DB_ENOMEM;
-	}
 	if (h->notify == RING_NOTIFY_POLL)
 		no_kicks_please(h);
 	if (start_thread(h)) {
-		bind_kick(h, false);
-		close(h->kick_fd);
+		close_fds(h);
 		return PG_DB_ENOMEM;
 	}
 	h->running = true;
+	if (h->complete == RING_COMPLETE_INTERRUPT) { /* invariant: ours while running so */
+		vm->halt_hook = ring_on_halt;
+		vm->halt_ctx = h;
+	}
 	return PG_DB_OK;
 }
 
 static void stop(struct ring_host *h)
 {
+	struct vm *vm = h->e->vm;
+
 	if (!h->running)
 		return;
+	if (vm->halt_hook == ring_on_halt) {
+		vm->halt_hook = NULL;
+		vm->halt_ctx = NULL;
+	}
 	atomic_store(&h->stop, true);
 	pthread_join(h->thread, NULL);
-	bind_kick(h, false);
-	close(h->kick_fd);
+	close_fds(h);
 	h->running = false;
 }
 
@@ -483,7 +616,7 @@ static struct ring_host *host_of(struct engine *e)
 		struct ring_host *h = calloc(1, sizeof(*h));
 
 		h->e = e;
-		h->kick_fd = -1;
+		h->kick_fd = h->call_fd = -1;
 		e->transport_state[RING_ID] = h;
 	}
 	return e->transport_state[RING_ID];
@@ -533,6 +666,7 @@ static void ring_counters(struct engine *e, struct stage_times *t)
 	t->io_busy += atomic_load_explicit(&h->n.busy, memory_order_relaxed);
 	t->io_sleep += atomic_load_explicit(&h->n.sleep, memory_order_relaxed);
 	t->pages += atomic_load_explicit(&h->n.pages, memory_order_relaxed);
+	t->interrupts += h->n.interrupts;
 }
 
 static void ring_fini(struct engine *e)

@@ -8,11 +8,20 @@
  * registers buffers, with doorbells on the ring's port (registers below); afterwards it
  * rings that port only to kick a sleeping I/O thread (AL = RING_KICK, which an ioeventfd
  * takes without leaving KVM), and only when avail_event asks for it (EVENT_IDX).
+ * Completions are reaped from the used ring by polling it (RING_COMPLETE_POLL), or, with
+ * RING_COMPLETE_INTERRUPT, the guest may halt for one the way virtio's EVENT_IDX asks for
+ * an interrupt: it writes used_event = the used index it has seen (the host is to
+ * interrupt when the used index moves past it), a full fence, looks at the used index
+ * again, and only if it has not moved, halts (kernel SYS_WAIT_IRQ).  The host's I/O thread
+ * signals after publishing the used index when ring_need_event(used_event, new, old); the
+ * halted vCPU gets PG_NOTIFY_VECTOR then — or at once when nothing is in flight, or after
+ * a bounded wait whatever used_event says: a wake-up may be spurious, the guest looks again.
  *
  * Set-up doorbells (OUT %al to PG_DB_PORT(RING_ID)), status back in RAX:
  *   RING_SETUP     RDI ring area (guest-virtual, 4 KiB aligned), RSI its bytes,
- *                  R8 queue size Q, R9 RING_ADDR_* | RING_NOTIFY_* << 4,
- *                  RCX the I/O thread's spin budget in ns (RING_NOTIFY_ADAPTIVE)
+ *                  R8 queue size Q, R9 ring_modes(RING_ADDR_*, RING_NOTIFY_*,
+ *                  RING_COMPLETE_*) (every other bit 0), RCX the I/O thread's spin
+ *                  budget in ns (RING_NOTIFY_ADAPTIVE)
  *   RING_REGISTER  RDI buffer (guest-virtual), RSI bytes, R8 its index (< RING_MAX_BUFFERS)
  *   RING_RESET     stop serving; requests in flight complete or are dropped
  * With RING_ADDR_REGISTERED a descriptor's addr is RING_BUF_ADDR(index, offset).
@@ -32,6 +41,13 @@
 enum ring_cmd { RING_SETUP = 1, RING_REGISTER = 2, RING_RESET = 3 };
 enum ring_addressing { RING_ADDR_GVA = 0, RING_ADDR_REGISTERED = 1 };
 enum ring_notify { RING_NOTIFY_POLL = 0, RING_NOTIFY_KICK = 1, RING_NOTIFY_ADAPTIVE = 2 };
+enum ring_complete { RING_COMPLETE_POLL = 0, RING_COMPLETE_INTERRUPT = 1 };
+
+/* RING_SETUP's R9: addressing in bits 0..3, notification 4..7, completion 8..11. */
+static inline uint64_t ring_modes(uint64_t addressing, uint64_t notify, uint64_t complete)
+{
+	return addressing | notify << 4 | complete << 8;
+}
 
 #define RING_BUF_SHIFT 48
 #define RING_BUF_ADDR(index, offset) (((uint64_t)(index) << RING_BUF_SHIFT) | (uint64_t)(offset))
@@ -96,6 +112,18 @@ static inline uint64_t ring_used_offset(uint32_t q)
 static inline uint64_t ring_area_bytes(uint32_t q)
 {
 	return (ring_used_offset(q) + 6 + 8ull * q + 4095) & ~4095ull;
+}
+
+/* The two EVENT_IDX words: used_event after the available ring (the guest's, read by the
+ * host), avail_event after the used ring (the host's, read by the guest). */
+static inline uint64_t ring_used_event_offset(uint32_t q)
+{
+	return ring_avail_offset(q) + 4 + 2ull * q;
+}
+
+static inline uint64_t ring_avail_event_offset(uint32_t q)
+{
+	return ring_used_offset(q) + 4 + 8ull * q;
 }
 
 /* virtio's vring_need_event: whether moving the index from old to new_idx passes

@@ -44,4 +44,11 @@ uint16_t ring_avail_event(const struct ring_view *v);
  * (acquire ordering): 1 and *e, or 0. */
 int ring_used_take(const struct ring_view *v, uint16_t seen, struct ring_used_elem *e);
 
+/* Interrupt completion: write used_event = `event` (the used index past which the host is
+ * to interrupt), a full fence, and halt (SYS_WAIT_IRQ, ring 0) unless the used index has
+ * moved past `seen` meanwhile.  1 if it halted (until the host's interrupt, which may be
+ * spurious), else 0.  The ring must run with RING_COMPLETE_INTERRUPT: otherwise nothing on
+ * the host answers the halt.  The library passes event = seen; a test may pass anything. */
+int ring_halt_for_used(const struct ring_view *v, uint16_t event, uint16_t seen);
+
 #endif
