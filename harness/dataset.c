@@ -447,6 +447,8 @@ static int write_meta(const struct dataset *ds, const char *status)
 	json_str(f, "google_benchmark_version", num, false);
 	json_str(f, "compiler", __VERSION__, false);
 	fprintf(f, "  \"guest_ram_bytes\": %llu,\n", (unsigned long long)in->guest_ram);
+	if (in->vm.ram_huge_bytes != UINT64_MAX && in->vm.ram_bytes) /* the last VM's, at its end */
+		fprintf(f, "  \"guest_ram_huge_pct\": %.1f,\n", 100.0 * (double)in->vm.ram_huge_bytes / (double)in->vm.ram_bytes);
 	fprintf(f, "  \"repetitions\": %d,\n  \"configurations\": %zu,\n", ds->reps, ds->nconfigs);
 	json_str(f, "mb_definition", "MB = 10^6 bytes; throughput columns are MB/s", false);
 	if (in->order) {

@@ -152,6 +152,22 @@ static void print_worst(FILE *out, const struct worst *w)
 			fprintf(out, "  %-18s not measured\n", what[m]);
 }
 
+/* Each run's own baseline and guest-RAM backing (meta.json; schema 5 for the huge pages),
+ * the facts a drift between runs is checked against. */
+static void print_runs(FILE *out, const struct runs *runs, const char *const *dirs)
+{
+	for (int k = 0; k < runs->n; k++) {
+		double huge = dataset_meta_number(dirs[k], "guest_ram_huge_pct");
+
+		fprintf(out, "run %d: run-start memcpy %.1f GB/s, guest RAM in huge pages ", k + 1,
+			runs->start_memcpy_mbps[k] / 1e3);
+		if (isnan(huge))
+			fprintf(out, "not recorded\n");
+		else
+			fprintf(out, "%.1f %%\n", huge);
+	}
+}
+
 static FILE *open_csv(const char *out_dir)
 {
 	char path[700];
@@ -185,6 +201,7 @@ int spread_report(const char *const *dirs, int n, const char *out_dir, FILE *out
 		csv = open_csv(out_dir);
 		fprintf(out, "\nrun-to-run spread over %d runs: max/min - 1 of the runs' medians (%s .. %s)\n", runs.n,
 			dirs[0], dirs[runs.n - 1]);
+		print_runs(out, &runs, dirs);
 		fprintf(out, "%-19s %-36s %-30s %10s %10s %10s %7s\n", "metric", "facet", "label", "bytes", "min", "max",
 			"spread");
 		for (size_t r = 0; r < runs.t[0]->nrows; r++)

@@ -123,17 +123,31 @@ const char *fault_injection_name(enum fault_injection f)
 	return f == FAULT_INJECT_PAYLOAD ? "exception-payload" : f == FAULT_INJECT_SREGS ? "sregs-cr2" : "auto";
 }
 
+/* Back [p, p + bytes) (2 MiB aligned and sized) with transparent huge pages where the
+ * host can, then fault it all in: the advice comes first, so the faults take huge pages
+ * (populated first, the range would be 4 KiB pages until khugepaged, at its own pace,
+ * collapsed some of them — a different share in every run, and with it the TLB cost of
+ * every host copy from guest RAM).  MADV_POPULATE_WRITE (Linux 5.14), or a write per
+ * page where the kernel lacks it. */
+static void populate_huge(uint8_t *p, uint64_t bytes)
+{
+	madvise(p, bytes, MADV_HUGEPAGE);
+	if (madvise(p, bytes, MADV_POPULATE_WRITE) == 0)
+		return;
+	for (uint64_t off = 0; off < bytes; off += 4096)
+		p[off] = 0;
+}
+
 static void setup_memory(struct vm *vm, uint64_t bytes)
 {
 	struct kvm_userspace_memory_region region = { 0 };
 
 	if (bytes < 16 << 20 || bytes > (uint64_t)PG_BOOT_MAX_GIB << 30 || bytes % (2 << 20))
 		die("guest RAM must be a multiple of 2 MiB between 16 MiB and %d GiB", PG_BOOT_MAX_GIB);
-	vm->mem.hva = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
+	vm->mem.hva = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem.hva == MAP_FAILED)
 		die("cannot map %llu bytes of guest RAM: %s", (unsigned long long)bytes, strerror(errno));
-	madvise(vm->mem.hva, bytes, MADV_HUGEPAGE);
+	populate_huge(vm->mem.hva, bytes);
 	vm->mem.size = bytes;
 	vm->mem.boot_end = PG_GUEST_LOAD_MIN;
 	region.memory_size = bytes;
@@ -350,10 +364,32 @@ void vcpu_clocks_why_not(const struct vcpu *v, char *out, size_t cap)
 			 (unsigned long long)v->clock_outside, (unsigned long long)v->clock_stamps);
 }
 
+/* AnonHugePages of the mapping that starts at p, in bytes, or UINT64_MAX. */
+static uint64_t huge_bytes_of_mapping(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256], perms[8];
+	unsigned long long start, end, kib;
+	bool in = false;
+	uint64_t huge = UINT64_MAX;
+
+	while (f && huge == UINT64_MAX && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s", &start, &end, perms) == 3) /* a mapping's first line */
+			in = start == (uintptr_t)p;
+		else if (in && sscanf(line, "AnonHugePages: %llu kB", &kib) == 1)
+			huge = kib << 10;
+	}
+	if (f)
+		fclose(f);
+	return huge;
+}
+
 void vm_facts_add(struct vm_facts *f, const struct vm *vm)
 {
 	const struct vcpu *v = vm->vcpus[0];
 
+	f->ram_huge_bytes = huge_bytes_of_mapping(vm->mem.hva);
+	f->ram_bytes = vm->mem.size;
 	f->platform = vm->platform;
 	f->fault_injection = vm->fault_injection;
 	f->has_tsc_offset = v->has_tsc_offset;

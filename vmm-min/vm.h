@@ -150,8 +150,13 @@ struct vm_facts {
 	enum fault_injection fault_injection;
 	bool has_tsc_offset;
 	uint64_t clock_stamps, clock_outside;
+	/* guest RAM the host backs with transparent huge pages (AnonHugePages of its mapping
+	 * in /proc/self/smaps) and in all, when the facts were taken; huge_bytes is
+	 * UINT64_MAX when smaps could not be read */
+	uint64_t ram_huge_bytes, ram_bytes;
 };
-/* Set f's platform and injection from vm and add its vCPU's clock counts to f's. */
+/* Set f's platform, injection and guest-RAM backing from vm and add its vCPU's clock
+ * counts to f's. */
 void vm_facts_add(struct vm_facts *f, const struct vm *vm);
 
 /* The KVM device (default /dev/kvm). */
