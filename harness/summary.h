@@ -22,9 +22,9 @@ struct csv *summary_read(const char *dir, const char *name, bool quiet);
 bool summary_same_facet(const struct csv *a, size_t ra, const struct csv *b, size_t rb, const char *skip);
 /* The row of b with ra's facet, label and size, or -1. */
 long summary_match(const struct csv *a, size_t ra, const struct csv *b);
-/* The row of t with facet_row's facet, this label and size, or -1. */
 /* Some row of facet_row's facet is the ring's (its table section and figure apply). */
 bool summary_facet_has_ring(const struct csv *t, size_t facet_row);
+/* The row of t with facet_row's facet, this label and size, or -1. */
 long summary_find(const struct csv *t, size_t facet_row, const char *label, const char *bytes);
 /* A size cell (bytes) for people: "64 B", "4 KiB", "3 MiB". */
 void summary_size_name(const char *bytes, char *out, size_t cap);

@@ -62,7 +62,6 @@ struct ring_request {
 	struct ring_segs in;     /* device-readable input (after the header) */
 	struct ring_segs out;    /* device-writable output (before the status) */
 	struct ring_segs status; /* where struct ring_status goes (one or two pieces) */
-	uint64_t translate_ticks;
 	/* guest pages the walker translated for this chain, header and status included (gva
 	 * addressing; registered buffers were translated once, when registered: 0) */
 	uint64_t pages_translated;
