@@ -212,13 +212,6 @@ static int run_stream(const struct vm_config *base, const struct run_args *a, st
 	return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Latency CDF data: one block per stream, sorted latencies (ms) and cumulative share;
  * nothing (false) for a stream whose latencies were not measured. */
 static bool write_cdf(FILE *f, const char *name, struct stream *s)
@@ -230,7 +223,7 @@ static bool write_cdf(FILE *f, const char *name, struct stream *s)
 	v = malloc((s->frames + 1) * sizeof(*v));
 	for (uint64_t i = 0; i < s->frames; i++)
 		v[i] = s->latency_ns[i] / 1e6;
-	qsort(v, s->frames, sizeof(*v), cmp_double);
+	stats_sort(v, s->frames);
 	fprintf(f, "\"%s\"\n", name);
 	for (uint64_t i = 0; i < s->frames; i++)
 		fprintf(f, "%.4f %.5f\n", v[i], (double)(i + 1) / (double)s->frames);

@@ -31,6 +31,7 @@
 #include "csv.h"
 #include "dataset.h"
 #include "plot.h"
+#include "stats.h"
 #include "summary.h"
 
 #define MAX_ITEMS 64
@@ -302,13 +303,6 @@ static bool write_hist_cdf(FILE *f, const struct facet *fc, size_t r)
 	return true;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The empirical CDF of a doorbell row's transfers (each repetition one transfer, its
  * total_ns the latency) from results.csv; false if the run kept none. */
 static bool write_transfer_cdf(FILE *f, const struct facet *fc, size_t r)
@@ -318,7 +312,7 @@ static bool write_transfer_cdf(FILE *f, const struct facet *fc, size_t r)
 
 	if (!n)
 		return false;
-	qsort(v, n, sizeof(*v), cmp_double);
+	stats_sort(v, n);
 	fprintf(f, "\"%s transfers\"\n", csv_get(fc->t, r, "label"));
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%.1f %.6f\n", v[i], (double)(i + 1) / (double)n);

@@ -13,13 +13,18 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void stats_sort(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+}
+
 double stats_percentile(const double *v, size_t n, double p)
 {
 	double *s = malloc(n * sizeof(*s)), rank, out;
 	size_t lo;
 
 	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
+	stats_sort(s, n);
 	rank = p / 100.0 * (double)(n - 1);
 	lo = (size_t)rank;
 	out = lo + 1 < n ? s[lo] + (rank - (double)lo) * (s[lo + 1] - s[lo]) : s[n - 1];

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Sort v[0..n) ascending, in place (the one comparison every sorter here uses). */
+void stats_sort(double *v, size_t n);
 /* The p-th percentile (0..100) of v[0..n); n > 0. */
 double stats_percentile(const double *v, size_t n, double p);
 double stats_median(const double *v, size_t n);
