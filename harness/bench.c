@@ -542,7 +542,7 @@ static struct sample to_sample(const struct sweep *sw, const struct transfer_res
 	const struct config *c = &sw->configs[s.config];
 
 	s.total_ns = (double)r->guest.guest_ticks * 1e6 / (double)r->tsc_khz;
-	s.mbps = (double)c->bytes * (double)(c->requests ? c->requests : 1) / s.total_ns * 1e3;
+	s.mbps = (double)c->bytes * (double)config_requests(c) / s.total_ns * 1e3;
 	sample_add_stages(&s, &r->t, r->tsc_khz);
 	sample_add_requests(&s, &r->guest, &r->t, r->tsc_khz, c->transport_id == RING_ID,
 			    c->kind == PG_CMD_STREAM ? c->requests : 0);

@@ -203,18 +203,23 @@ const char *frames_name(unsigned policy)
 
 double dataset_bound_ns(const struct config *c, double doorbell_ns, double memcpy_ns)
 {
-	uint64_t requests = c->requests ? c->requests : 1;
-
 	if (!c->max_per_doorbell) /* no exit per byte: copying every request's bytes once */
-		return (double)requests * memcpy_ns;
+		return memcpy_ns;
 	return ceil((double)c->bytes / (double)c->max_per_doorbell) * doorbell_ns + memcpy_ns;
+}
+
+/* One request's paired time for all the repetition's requests, or NAN if it was not timed
+ * (not positive and finite). */
+static double per_repetition(double one_request_ns, const struct config *c)
+{
+	bool paired = isfinite(one_request_ns) && one_request_ns > 0;
+
+	return paired ? one_request_ns * (double)config_requests(c) : NAN;
 }
 
 void sample_set_bounds(struct sample *s, const struct config *c, double doorbell_ns, double memcpy_ns)
 {
-	bool paired = isfinite(memcpy_ns) && memcpy_ns > 0; /* else the copy was not timed */
-
-	s->memcpy_ns = paired ? memcpy_ns * (double)(c->requests ? c->requests : 1) : NAN;
+	s->memcpy_ns = per_repetition(memcpy_ns, c);
 	s->pct_of_memcpy = 100.0 * s->memcpy_ns / s->total_ns;
 	s->bound_ns = dataset_bound_ns(c, doorbell_ns, s->memcpy_ns);
 	s->pct_of_bound = 100.0 * s->bound_ns / s->total_ns;
@@ -222,9 +227,7 @@ void sample_set_bounds(struct sample *s, const struct config *c, double doorbell
 
 void sample_set_gather(struct sample *s, const struct config *c, double gather_ns)
 {
-	bool paired = isfinite(gather_ns) && gather_ns > 0;
-
-	s->gather_ns = paired ? gather_ns * (double)(c->requests ? c->requests : 1) : NAN;
+	s->gather_ns = per_repetition(gather_ns, c);
 	s->pct_of_gather = 100.0 * s->gather_ns / s->total_ns;
 }
 

@@ -134,8 +134,16 @@ void warn_if_emulated(const struct kvm_platform *p);
 /* This process's command line, arguments separated by spaces. */
 void pagegate_command_line(char *out, size_t cap);
 
-/* The fastest a transfer could be with these costs: one null round trip (doorbell_ns) per
- * doorbell the transport needs at least, plus one host memcpy of every byte (memcpy_ns). */
+/* Requests in one repetition of c (a doorbell transfer is one). */
+static inline uint64_t config_requests(const struct config *c)
+{
+	return c->requests ? c->requests : 1;
+}
+
+/* The fastest a repetition could be with these costs: one null round trip (doorbell_ns) per
+ * doorbell the transport needs at least, plus one host memcpy of every byte of the
+ * repetition (memcpy_ns, all its requests'); a transport with no exit per byte (the ring)
+ * is bound by the memcpy alone. */
 double dataset_bound_ns(const struct config *c, double doorbell_ns, double memcpy_ns);
 /* A sample's bound and percentages from its paired memcpy (NAN: not paired, then the
  * bound is not measured either). */
